@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from app.cases import service
+from app.cases.schemas import CaseCreate, CaseRead, CaseUpdate
+from app.db import SessionDep
+from app.http import (
+    DEFAULT_PAGE_SIZE,
+    CursorQuery,
+    IfMatchHeader,
+    LimitQuery,
+    required_version,
+    set_etag,
+    set_next_link,
+    today,
+)
+from app.models.tenants import Role
+from app.problems import problem_responses
+from app.schemas import Page
+from app.security import Principal, PrincipalDep, require_roles
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+CaseWriter = Annotated[Principal, Depends(require_roles(Role.admin, Role.case_manager))]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CaseRead,
+    responses=problem_responses(401, 403, 413, 422),
+    summary="Open a case",
+)
+async def open_case(
+    body: CaseCreate, request: Request, response: Response, session: SessionDep, principal: CaseWriter
+) -> CaseRead:
+    case = await service.open_case(session, principal.tenant_id, body, today())
+    response.headers["Location"] = str(request.url_for("read_case", case_id=case.id))
+    set_etag(response, case.version)
+    return service.to_read(case)
+
+
+@router.get("", response_model=Page[CaseRead], responses=problem_responses(401, 422), summary="List cases")
+async def list_cases(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    status: Annotated[Literal["open", "recovered", "closed"] | None, Query()] = None,
+    case_manager: Annotated[str | None, Query(max_length=200)] = None,
+    employee_ref: Annotated[str | None, Query(max_length=200)] = None,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
+    cursor: CursorQuery = None,
+) -> Page[CaseRead]:
+    filters = service.CaseFilters(status=status, case_manager=case_manager, employee_ref=employee_ref)
+    rows, next_cursor = await service.list_cases(session, principal.tenant_id, filters, limit, cursor)
+    set_next_link(request, response, next_cursor)
+    return Page[CaseRead](items=[service.to_read(case) for case in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{case_id}", response_model=CaseRead, responses=problem_responses(401, 404, 422), summary="Read a case"
+)
+async def read_case(
+    case_id: uuid.UUID, response: Response, session: SessionDep, principal: PrincipalDep
+) -> CaseRead:
+    case = await service.get_case(session, principal.tenant_id, case_id)
+    set_etag(response, case.version)
+    return service.to_read(case)
+
+
+@router.patch(
+    "/{case_id}",
+    response_model=CaseRead,
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+    summary="Change a case's editable fields (If-Match required)",
+)
+async def update_case(
+    case_id: uuid.UUID,
+    body: CaseUpdate,
+    response: Response,
+    session: SessionDep,
+    principal: CaseWriter,
+    if_match: IfMatchHeader = None,
+) -> CaseRead:
+    expected = required_version(if_match)
+    case = await service.update_case(session, principal.tenant_id, case_id, expected, body)
+    set_etag(response, case.version)
+    return service.to_read(case)

@@ -1,0 +1,90 @@
+"""Case schemas. Free-text fields are non-medical by contract (A4): no diagnosis, complaint or treatment."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field
+
+from app.schemas import ReadModel, StrictModel
+
+NON_MEDICAL = "Non-medical by contract (A4): never a diagnosis, complaint or treatment."
+
+
+class Employee(StrictModel):
+    external_ref: str = Field(
+        min_length=1,
+        max_length=200,
+        description="The employer's own id of the employee (personnel number).",
+        examples=["E-10442"],
+    )
+    display_name: str | None = Field(
+        default=None, max_length=200, description="Name for display. " + NON_MEDICAL, examples=["J. de Vries"]
+    )
+
+
+class CaseFlags(StrictModel):
+    """Yes/no flags the employer may know (A3); never a reason."""
+
+    safety_net: bool = Field(default=False, description="Vangnet case (Ziektewet safety net).")
+    work_accident: bool = Field(default=False, description="The absence follows a work accident.")
+    third_party_liability: bool = Field(default=False, description="A third party may be liable (regres).")
+
+
+class CaseCreate(StrictModel):
+    employee: Employee
+    first_sick_day: date = Field(
+        description="Day 1 of the statutory clock; not in the future.", examples=["2026-01-05"]
+    )
+    case_manager: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Who keeps the process on schedule (named in the action plan).",
+        examples=["m.jansen@example.nl"],
+    )
+    long_term_expected_on: date | None = Field(
+        default=None,
+        description="When long-term absence was "
+        "flagged, if later than week 6 (moves the problem analysis, T2).",
+    )
+    employment_ends_on: date | None = Field(default=None, description="End of employment, if known.")
+    flags: CaseFlags = Field(default_factory=CaseFlags)
+
+
+class CaseUpdate(StrictModel):
+    """Only the fields sent are changed; send null to clear an optional one."""
+
+    employee: Employee | None = None
+    case_manager: str | None = Field(default=None, min_length=1, max_length=200)
+    long_term_expected_on: date | None = None
+    employment_ends_on: date | None = None
+    flags: CaseFlags | None = None
+
+
+class EmployeeRead(ReadModel):
+    external_ref: str
+    display_name: str | None
+
+
+class CaseFlagsRead(ReadModel):
+    safety_net: bool
+    work_accident: bool
+    third_party_liability: bool
+
+
+class CaseRead(ReadModel):
+    id: uuid.UUID
+    employee: EmployeeRead
+    first_sick_day: date
+    case_manager: str | None
+    long_term_expected_on: date | None
+    employment_ends_on: date | None
+    flags: CaseFlagsRead
+    status: Literal["open", "recovered", "closed"]
+    closed_on: date | None
+    version: int = Field(description="Increases with every change; sent as the ETag.")
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,148 @@
+"""Cases: open, read, list, update. Services flush, never commit; every query is scoped by tenant."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.cases.schemas import (
+    CaseCreate,
+    CaseFlagsRead,
+    CaseRead,
+    CaseUpdate,
+    EmployeeRead,
+)
+from app.domain.errors import InvalidInput, NotFound
+from app.http import decode_cursor, encode_cursor
+from app.models.cases import Case, SicknessPeriod
+from app.problems import precondition_failed
+
+
+def field_error(pointer: str, reason: str) -> InvalidInput:
+    return InvalidInput(
+        reason, extra={"errors": [{"pointer": pointer, "reason": reason, "type": "value_error"}]}
+    )
+
+
+def to_read(case: Case) -> CaseRead:
+    return CaseRead(
+        id=case.id,
+        employee=EmployeeRead(external_ref=case.employee_ref, display_name=case.employee_display_name),
+        first_sick_day=case.first_sick_day,
+        case_manager=case.case_manager,
+        long_term_expected_on=case.long_term_expected_on,
+        employment_ends_on=case.employment_ends_on,
+        flags=CaseFlagsRead(
+            safety_net=case.safety_net,
+            work_accident=case.work_accident,
+            third_party_liability=case.third_party_liability,
+        ),
+        status=case.status,  # type: ignore[arg-type]
+        closed_on=case.closed_on,
+        version=case.version,
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+    )
+
+
+async def open_case(session: AsyncSession, tenant_id: uuid.UUID, data: CaseCreate, today: date) -> Case:
+    if data.first_sick_day > today:
+        raise field_error("#/first_sick_day", "The first sick day cannot be in the future.")
+    if data.long_term_expected_on is not None and data.long_term_expected_on < data.first_sick_day:
+        raise field_error("#/long_term_expected_on", "Cannot be before the first sick day.")
+    case = Case(
+        id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        employee_ref=data.employee.external_ref,
+        employee_display_name=data.employee.display_name,
+        first_sick_day=data.first_sick_day,
+        case_manager=data.case_manager,
+        long_term_expected_on=data.long_term_expected_on,
+        employment_ends_on=data.employment_ends_on,
+        safety_net=data.flags.safety_net,
+        work_accident=data.flags.work_accident,
+        third_party_liability=data.flags.third_party_liability,
+    )
+    session.add(case)
+    session.add(SicknessPeriod(tenant_id=tenant_id, case_id=case.id, started_on=data.first_sick_day))
+    await session.flush()
+    await session.refresh(case)
+    return case
+
+
+async def get_case(
+    session: AsyncSession, tenant_id: uuid.UUID, case_id: uuid.UUID, *, for_update: bool = False
+) -> Case:
+    query = select(Case).where(Case.id == case_id, Case.tenant_id == tenant_id)
+    if for_update:
+        query = query.with_for_update()
+    case = (await session.execute(query)).scalar_one_or_none()
+    if case is None:
+        raise NotFound(f"No case {case_id}.")
+    return case
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilters:
+    status: str | None = None
+    case_manager: str | None = None
+    employee_ref: str | None = None
+
+
+async def list_cases(
+    session: AsyncSession, tenant_id: uuid.UUID, filters: CaseFilters, limit: int, cursor: str | None
+) -> tuple[list[Case], str | None]:
+    query = select(Case).where(Case.tenant_id == tenant_id)
+    if filters.status is not None:
+        query = query.where(Case.status == filters.status)
+    if filters.case_manager is not None:
+        query = query.where(Case.case_manager == filters.case_manager)
+    if filters.employee_ref is not None:
+        query = query.where(Case.employee_ref == filters.employee_ref)
+    if cursor is not None:
+        position = decode_cursor(cursor, ("created_at", "id"))
+        after_time = datetime.fromisoformat(position["created_at"])
+        after_id = uuid.UUID(position["id"])
+        query = query.where(
+            or_(Case.created_at > after_time, and_(Case.created_at == after_time, Case.id > after_id))
+        )
+    rows = list((await session.execute(query.order_by(Case.created_at, Case.id).limit(limit + 1))).scalars())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor({"created_at": last.created_at.isoformat(), "id": str(last.id)})
+    return rows, next_cursor
+
+
+async def update_case(
+    session: AsyncSession, tenant_id: uuid.UUID, case_id: uuid.UUID, expected_version: int, data: CaseUpdate
+) -> Case:
+    case = await get_case(session, tenant_id, case_id, for_update=True)
+    if case.version != expected_version:
+        raise precondition_failed(f"The case is at version {case.version}, not {expected_version}.")
+    sent = data.model_fields_set
+    if "employee" in sent:
+        if data.employee is None:
+            raise field_error("#/employee", "The employee cannot be removed.")
+        case.employee_ref = data.employee.external_ref
+        case.employee_display_name = data.employee.display_name
+    if "case_manager" in sent:
+        case.case_manager = data.case_manager
+    if "long_term_expected_on" in sent:
+        if data.long_term_expected_on is not None and data.long_term_expected_on < case.first_sick_day:
+            raise field_error("#/long_term_expected_on", "Cannot be before the first sick day.")
+        case.long_term_expected_on = data.long_term_expected_on
+    if "employment_ends_on" in sent:
+        case.employment_ends_on = data.employment_ends_on
+    if "flags" in sent and data.flags is not None:
+        case.safety_net = data.flags.safety_net
+        case.work_accident = data.flags.work_accident
+        case.third_party_liability = data.flags.third_party_liability
+    await session.flush()
+    await session.refresh(case)
+    return case

@@ -1,0 +1,63 @@
+"""Settings from the environment (prefix-free names such as DATABASE_URL) and an optional `.env` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL (postgresql://user:pass@host:port/db); unset: embedded server.",
+    )
+    embedded_pg_data: Path = Field(
+        default=PROJECT_ROOT / "var" / "pgdata",
+        description="Data folder of the embedded PostgreSQL used when DATABASE_URL is unset.",
+    )
+    host: str = Field(default="127.0.0.1", description="Interface uvicorn binds to.")
+    port: int = Field(default=8000, description="Port uvicorn listens on.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(default="info")
+    log_format: Literal["json", "console"] = Field(default="json", description="json for machines.")
+    db_pool_size: int = Field(default=10, ge=1, description="Connections kept open per worker.")
+    db_max_overflow: int = Field(default=10, ge=0, description="Extra connections allowed under load.")
+    db_pool_timeout_s: float = Field(default=5.0, gt=0, description="Wait for a pooled connection.")
+    db_connect_timeout_s: float = Field(default=5.0, gt=0, description="TCP/auth timeout per connect.")
+    db_statement_timeout_ms: int = Field(default=15_000, ge=0, description="Server-side cap per statement.")
+    graceful_shutdown_s: int = Field(
+        default=20, ge=1, description="How long in-flight requests may finish on SIGTERM."
+    )
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, description="Larger bodies get 413.")
+    timezone: str = Field(default="Europe/Amsterdam", description="Zone that defines 'today' for as_of.")
+    due_soon_days: int = Field(default=14, ge=0, description="Horizon of the due_soon status.")
+    demo_keys_file: Path = Field(
+        default=PROJECT_ROOT / "var" / "demo-keys.json",
+        description="Where `serve --demo` keeps the demo keys it printed, so a restart reuses them.",
+    )
+
+    @property
+    def async_database_url(self) -> str:
+        """The URL for SQLAlchemy's asyncpg dialect."""
+        if self.database_url is None:
+            raise RuntimeError("database_url is resolved at start-up (embedded server or DATABASE_URL)")
+        return to_asyncpg_url(self.database_url)
+
+
+def to_asyncpg_url(url: str) -> str:
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ValueError("DATABASE_URL must be a postgresql:// URL")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

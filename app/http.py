@@ -1,0 +1,82 @@
+"""HTTP helpers shared by the routers: today and as_of, ETags and If-Match, cursors and Link headers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import date, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Header, Query, Request, Response
+
+from app.config import get_settings
+from app.problems import ApiProblem, precondition_failed, precondition_required
+
+MAX_PAGE_SIZE = 500
+DEFAULT_PAGE_SIZE = 50
+
+
+def today() -> date:
+    """Today in the service's zone (Europe/Amsterdam): the default of every as_of."""
+    return datetime.now(ZoneInfo(get_settings().timezone)).date()
+
+
+AsOfQuery = Annotated[
+    date | None,
+    Query(description="Compute date-dependent statuses as of this day (default: today in Europe/Amsterdam)."),
+]
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size (at most 500).")]
+CursorQuery = Annotated[str | None, Query(description="The next_cursor of the previous page.")]
+IfMatchHeader = Annotated[
+    str | None, Header(alias="If-Match", description="The ETag of the version you read (required).")
+]
+
+
+def etag_for(version: int) -> str:
+    return f'"{version}"'
+
+
+def set_etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = etag_for(version)
+
+
+def required_version(if_match: str | None) -> int:
+    """The version an If-Match names: 428 without it, 412 when it cannot name a version of ours."""
+    if if_match is None or not if_match.strip():
+        raise precondition_required()
+    value = if_match.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip('"')
+    if not value.isdigit():
+        raise precondition_failed('If-Match must be an ETag this API sent, such as "3".')
+    return int(value)
+
+
+def encode_cursor(values: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(values, dict) or set(values) != set(keys):
+            raise ValueError("wrong keys")
+        return values
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise ApiProblem(
+            422,
+            "validation-failed",
+            "The request is not valid",
+            "The cursor is not one this API sent.",
+            extra={"errors": [{"pointer": "#/query/cursor", "reason": "Invalid cursor", "type": "cursor"}]},
+        ) from exc
+
+
+def set_next_link(request: Request, response: Response, next_cursor: str | None) -> None:
+    if next_cursor is not None:
+        url = request.url.include_query_params(cursor=next_cursor)
+        response.headers["Link"] = f'<{url}>; rel="next"'

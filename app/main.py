@@ -1,0 +1,80 @@
+"""create_app(): lifespan (engine, migrations), routers, problem handlers, middleware, metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from prometheus_fastapi_instrumentator import Instrumentator
+
+from app import __version__
+from app.cases.router import router as cases_router
+from app.config import Settings, get_settings
+from app.db import create_engine, create_sessionmaker
+from app.health.router import router as health_router
+from app.logging import configure_logging
+from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.problems import install_database_handlers, install_problem_handlers
+from app.runtime import migrate_to_head_async, resolve_database_url
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """\
+Manage sick employees' return to work under the Dutch **Wet verbetering poortwachter**: cases, the
+statutory timeline, Track 1 and Track 2 (in parallel), their phases, activities and reports.
+
+* Authenticate with `Authorization: Bearer <api key>`; a key belongs to one tenant and has one role.
+* Errors are RFC 9457 `application/problem+json` with a stable `code` (and `rule` for rule refusals).
+* Single resources carry `version` and an `ETag`; `PATCH` requires `If-Match`.
+* Lists use cursor pagination: `?limit=` and `?cursor=`, `next_cursor` in the body and a `Link` header.
+"""
+
+
+def create_app(settings: Settings | None = None, *, migrate_on_start: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = resolve_database_url(settings)
+        if migrate_on_start:
+            await migrate_to_head_async(url)
+        engine = create_engine(settings)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Poortwachter reintegration API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    install_problem_handlers(app)
+    install_database_handlers(app)
+
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(cases_router)
+    app.include_router(api)
+    app.include_router(health_router)
+
+    Instrumentator(excluded_handlers=["/metrics", "/health/live", "/health/ready"]).instrument(app).expose(
+        app, endpoint="/metrics", include_in_schema=False
+    )
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory app.main:create_app_from_env` (the Docker image)."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)

@@ -1,0 +1,31 @@
+"""Column helpers shared by the tables."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, func, text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+def uuid_pk() -> Mapped[uuid.UUID]:
+    return mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+
+
+def created_at() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+def updated_at() -> Mapped[datetime]:
+    return mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
+    )
+
+
+def one_of(column: str, values: Iterable[str], name: str) -> CheckConstraint:
+    """Enums are stored as text with a check constraint (easy to extend, readable in SQL)."""
+    allowed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(text(f"{column} IN ({allowed})"), name=name)

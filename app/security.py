@@ -1,0 +1,110 @@
+"""API keys -> Principal (tenant, role), and role checks.
+
+A key is `pwk_` followed by 43 url-safe characters (256 bits from `secrets`); only its SHA-256 hash is
+stored (a salt adds nothing to a secret of that entropy, and a plain hash keeps lookup one indexed query)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import SessionDep
+from app.models.tenants import ApiKey, Role
+from app.problems import forbidden, unauthenticated
+
+KEY_PREFIX = "pwk_"
+KEY_PATTERN = re.compile(r"^pwk_[A-Za-z0-9_-]{43}$")
+# last_used_at is written at most this often per key, so reads stay reads.
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+def generate_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    tenant_id: uuid.UUID
+    key_id: uuid.UUID
+    role: Role
+    provider: str | None = None
+
+    @property
+    def is_physician(self) -> bool:
+        return self.role is Role.occupational_physician
+
+
+bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer pwk_…`")
+
+
+async def authenticate(session: AsyncSession, key: str, now: datetime | None = None) -> Principal:
+    if not KEY_PATTERN.fullmatch(key):
+        raise unauthenticated("The API key is malformed.")
+    now = now or datetime.now(UTC)
+    row = (
+        await session.execute(
+            select(
+                ApiKey.id,
+                ApiKey.tenant_id,
+                ApiKey.role,
+                ApiKey.provider,
+                ApiKey.expires_at,
+                ApiKey.revoked_at,
+                ApiKey.last_used_at,
+            ).where(ApiKey.key_hash == hash_key(key))
+        )
+    ).one_or_none()
+    if row is None:
+        raise unauthenticated("The API key is not known.")
+    if row.revoked_at is not None and row.revoked_at <= now:
+        raise unauthenticated("The API key has been revoked.")
+    if row.expires_at is not None and row.expires_at <= now:
+        raise unauthenticated("The API key has expired.")
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        await session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
+    return Principal(tenant_id=row.tenant_id, key_id=row.id, role=Role(row.role), provider=row.provider)
+
+
+async def get_principal(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    if credentials is None:
+        header = request.headers.get("authorization")
+        if header is None:
+            raise unauthenticated("Send an API key: `Authorization: Bearer <key>`.")
+        raise unauthenticated("The Authorization header must be `Bearer <key>`.")
+    principal = await authenticate(session, credentials.credentials)
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    allowed = frozenset(roles)
+
+    async def check(principal: PrincipalDep) -> Principal:
+        if principal.role not in allowed:
+            names = ", ".join(sorted(role.value for role in allowed))
+            raise forbidden(f"The role {principal.role.value} may not do this; allowed: {names}.")
+        return principal
+
+    return check
