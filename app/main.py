@@ -33,6 +33,7 @@ statutory timeline, Track 1 and Track 2 (in parallel), their phases, activities 
 
 def create_app(settings: Settings | None = None, *, migrate_on_start: bool = True) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,6 +76,4 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
 
 def create_app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory app.main:create_app_from_env` (the Docker image)."""
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    return create_app(settings)
+    return create_app(get_settings())

@@ -8,11 +8,23 @@ import uuid
 from typing import Any
 
 import structlog
+from prometheus_fastapi_instrumentator import routing
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
 
 access_log = structlog.get_logger("app.access")
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's template (/api/v1/cases/{case_id}): never the raw path or the query string."""
+    try:
+        return routing.get_route_name(Request(scope), should_include_root_path=True) or "unmatched"
+    except Exception:  # a log line must never fail a request
+        return "unknown"
+
+
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -46,11 +58,10 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            route = scope.get("route")
             access_log.info(
                 "request",
                 method=scope["method"],
-                route=getattr(route, "path", None) or "unmatched",
+                route=route_template(scope),
                 status=status_holder["status"],
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )

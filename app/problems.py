@@ -234,12 +234,15 @@ async def handle_http_exception(request: Request, exc: Exception) -> JSONRespons
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     # The traceback goes to the log (which never holds bodies or keys); the client learns nothing inside.
     log.exception("unhandled error", extra={"path": request.url.path})
+    request_id = getattr(request.state, "request_id", None)
+    # This response is sent outside the middleware stack, so the request id header is set here.
     return problem_response(
         request,
         status=500,
         code="internal-error",
         title="Internal server error",
         detail="The service failed to handle this request. It has been logged; quote the request_id.",
+        headers={"X-Request-ID": request_id} if request_id else None,
     )
 
 

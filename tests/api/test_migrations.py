@@ -1,0 +1,69 @@
+"""The migrations build the schema from nothing, come down to nothing, and match the models."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from app.models import Base
+from app.runtime import alembic_config
+from tests.conftest import PgServer
+
+
+def _tables(url: str) -> set[str]:
+    async def fetch() -> set[str]:
+        connection = await asyncpg.connect(url)
+        try:
+            rows = await connection.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            return {row["tablename"] for row in rows}
+        finally:
+            await connection.close()
+
+    return asyncio.run(fetch())
+
+
+def test_upgrade_from_empty_to_head_and_back_to_base(test_server: PgServer) -> None:
+    name = "poortwachter_migration_roundtrip"
+    url = asyncio.run(test_server.create_database(name))
+    try:
+        config = alembic_config(url)
+        command.upgrade(config, "head")
+        assert {"tenants", "api_keys", "cases", "sickness_periods"} <= _tables(url)
+        command.downgrade(config, "base")
+        assert _tables(url) == {"alembic_version"}
+        command.upgrade(config, "head")  # and up again: downgrades leave nothing behind that blocks it
+    finally:
+        asyncio.run(test_server.drop_database(name))
+
+
+def test_models_and_migrations_agree(database_url: str) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from app.config import to_asyncpg_url
+
+    async def diff() -> list:
+        engine = create_async_engine(to_asyncpg_url(database_url))
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(
+                    lambda sync: compare_metadata(
+                        MigrationContext.configure(
+                            sync, opts={"compare_type": True, "compare_server_default": True}
+                        ),
+                        Base.metadata,
+                    )
+                )
+        finally:
+            await engine.dispose()
+
+    differences = asyncio.run(diff())
+    assert differences == [], (
+        "The models and the migrations disagree; write a migration "
+        "(`alembic revision --autogenerate -m '...'`) and review it:\n" + "\n".join(map(str, differences))
+    )
+
+

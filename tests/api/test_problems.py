@@ -1,0 +1,125 @@
+"""Every error is RFC 9457 problem+json with a stable code; validation errors list JSON pointers."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.config import Settings
+from app.models.tenants import Role
+from tests.conftest import TenantKeys
+
+CASES = "/api/v1/cases"
+
+
+def problem(response: httpx.Response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["type"].endswith("/" + code)
+    assert body["title"] and body["detail"]
+    return body
+
+
+async def test_validation_errors_name_every_field_with_a_pointer(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    body = {"employee": {"display_name": "x"}, "first_sick_day": "2026-02-30", "colour": "blue"}
+    response = await client.post(CASES, json=body, headers=tenant_a.headers())
+    errors = problem(response, 422, "validation-failed")["errors"]
+    pointers = {error["pointer"] for error in errors}
+    assert pointers == {"#/employee/external_ref", "#/first_sick_day", "#/colour"}
+    unknown = next(error for error in errors if error["pointer"] == "#/colour")
+    assert "Unknown field" in unknown["reason"]
+
+
+async def test_query_parameter_errors_point_into_the_query(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    response = await client.get(CASES, params={"limit": 501}, headers=tenant_a.headers())
+    assert problem(response, 422, "validation-failed")["errors"][0]["pointer"] == "#/query/limit"
+    response = await client.get(CASES, params={"cursor": "garbage!"}, headers=tenant_a.headers())
+    assert problem(response, 422, "validation-failed")["errors"][0]["pointer"] == "#/query/cursor"
+
+
+async def test_a_body_that_is_not_json(client: httpx.AsyncClient, tenant_a: TenantKeys) -> None:
+    response = await client.post(
+        CASES, content=b"{not json", headers={**tenant_a.headers(), "Content-Type": "application/json"}
+    )
+    problem(response, 422, "validation-failed")
+
+
+async def test_a_future_first_sick_day_is_refused(client: httpx.AsyncClient, tenant_a: TenantKeys) -> None:
+    body = {"employee": {"external_ref": "E"}, "first_sick_day": "2999-01-01"}
+    response = await client.post(CASES, json=body, headers=tenant_a.headers())
+    assert problem(response, 422, "validation-failed")["errors"][0]["pointer"] == "#/first_sick_day"
+
+
+async def test_unknown_route_and_unknown_case(client: httpx.AsyncClient, tenant_a: TenantKeys) -> None:
+    problem(await client.get("/api/v1/nothing-here", headers=tenant_a.headers()), 404, "not-found")
+    missing = "/api/v1/cases/00000000-0000-0000-0000-000000000000"
+    problem(await client.get(missing, headers=tenant_a.headers()), 404, "not-found")
+    problem(
+        await client.get("/api/v1/cases/not-a-uuid", headers=tenant_a.headers()), 422, "validation-failed"
+    )
+
+
+async def test_method_not_allowed(client: httpx.AsyncClient, tenant_a: TenantKeys) -> None:
+    problem(await client.delete(CASES, headers=tenant_a.headers()), 405, "method-not-allowed")
+
+
+async def test_payload_too_large(client: httpx.AsyncClient, tenant_a: TenantKeys, app: FastAPI) -> None:
+    limit = app.state.settings.max_body_bytes
+    response = await client.post(CASES, content=b"x" * (limit + 1), headers=tenant_a.headers())
+    problem(response, 413, "payload-too-large")
+
+
+async def test_patch_needs_if_match_and_refuses_a_stale_one(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    body = {"employee": {"external_ref": "E-9"}, "first_sick_day": "2026-03-02"}
+    created = (await client.post(CASES, json=body, headers=tenant_a.headers())).json()
+    url = f"{CASES}/{created['id']}"
+    problem(
+        await client.patch(url, json={"case_manager": "a"}, headers=tenant_a.headers()),
+        428,
+        "precondition-required",
+    )
+    ok = await client.patch(
+        url, json={"case_manager": "a"}, headers={**tenant_a.headers(), "If-Match": '"1"'}
+    )
+    assert ok.status_code == 200, ok.text
+    assert ok.headers["etag"] == '"2"' and ok.json()["case_manager"] == "a"
+    stale = await client.patch(
+        url, json={"case_manager": "b"}, headers={**tenant_a.headers(), "If-Match": '"1"'}
+    )
+    problem(stale, 412, "precondition-failed")
+    assert (await client.get(url, headers=tenant_a.headers())).json()["case_manager"] == "a"
+
+
+async def test_an_unexpected_error_is_a_500_problem_without_internals(settings: Settings) -> None:
+    from app.main import create_app
+
+    app = create_app(settings, migrate_on_start=False)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals /etc/passwd")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/boom")
+    body = problem(response, 500, "internal-error")
+    assert "secret" not in response.text and "RuntimeError" not in response.text
+    assert body["request_id"] == response.headers["x-request-id"]
+
+
+@pytest.mark.parametrize("role", [Role.viewer, Role.coach, Role.integration, Role.occupational_physician])
+async def test_roles_that_may_not_open_cases(
+    client: httpx.AsyncClient, tenant_a: TenantKeys, role: Role
+) -> None:
+    body = {"employee": {"external_ref": "E"}, "first_sick_day": "2026-01-05"}
+    problem(await client.post(CASES, json=body, headers=tenant_a.headers(role)), 403, "forbidden")

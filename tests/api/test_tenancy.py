@@ -1,0 +1,49 @@
+"""Tenant isolation: another tenant's resources answer 404, never 403, and never appear in lists."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.demo import DEMO_CASES, seed_demo
+from app.models.tenants import Role
+from tests.conftest import TenantKeys
+
+
+async def test_tenant_b_cannot_see_tenant_as_demo_case(
+    client: httpx.AsyncClient, db: AsyncSession, tenant_b: TenantKeys
+) -> None:
+    from datetime import date
+
+    seed = await seed_demo(db, {}, date(2026, 11, 23))
+    demo_headers = {"Authorization": f"Bearer {seed.keys['case_manager']}"}
+    case_id = seed.case_ids[0]
+
+    own = await client.get(f"/api/v1/cases/{case_id}", headers=demo_headers)
+    assert own.status_code == 200
+
+    for role in Role:
+        other = await client.get(f"/api/v1/cases/{case_id}", headers=tenant_b.headers(role))
+        assert other.status_code == 404, role
+        assert other.json()["code"] == "not-found"
+    patched = await client.patch(
+        f"/api/v1/cases/{case_id}",
+        json={"case_manager": "x"},
+        headers={**tenant_b.headers(Role.admin), "If-Match": '"1"'},
+    )
+    assert patched.status_code == 404
+
+    listed = await client.get("/api/v1/cases", headers=tenant_b.headers(Role.admin))
+    assert listed.json()["items"] == []
+    listed_demo = await client.get("/api/v1/cases", headers=demo_headers)
+    assert len(listed_demo.json()["items"]) == len(DEMO_CASES)
+
+
+async def test_demo_seeding_is_idempotent(db: AsyncSession) -> None:
+    from datetime import date
+
+    first = await seed_demo(db, {}, date(2026, 11, 23))
+    second = await seed_demo(db, first.keys, date(2026, 11, 24))
+    assert second.keys == first.keys
+    assert second.case_ids == first.case_ids
+    assert second.tenant_id == first.tenant_id
