@@ -26,7 +26,7 @@ def start_embedded_postgres(data_dir: Path, database: str = "poortwachter") -> s
     data_dir = data_dir.expanduser().resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     _forget_dead_holders(data_dir)
-    server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+    server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")  # type: ignore[attr-defined]
     # `database` is our own identifier, never user input.
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
     if "(1 row)" not in exists:

@@ -41,7 +41,7 @@ def to_read(case: Case) -> CaseRead:
             work_accident=case.work_accident,
             third_party_liability=case.third_party_liability,
         ),
-        status=case.status,  # type: ignore[arg-type]
+        status=case.status,
         closed_on=case.closed_on,
         version=case.version,
         created_at=case.created_at,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 class DomainError(Exception):
@@ -18,7 +19,7 @@ class DomainError(Exception):
         *,
         rule: str | None = None,
         missing: Sequence[str] = (),
-        extra: dict[str, object] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
