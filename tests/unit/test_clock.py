@@ -58,7 +58,9 @@ def test_gap_moves_later_sick_days_only() -> None:
 
 
 def test_count_upto_and_projection() -> None:
-    clock = build_clock(F, (SicknessPeriod(F, d("2026-01-20")), SicknessPeriod(d("2026-02-11"), d("2026-02-20"))))
+    clock = build_clock(
+        F, (SicknessPeriod(F, d("2026-01-20")), SicknessPeriod(d("2026-02-11"), d("2026-02-20")))
+    )
     assert clock.total == 26 and clock.last_end == d("2026-02-20").toordinal()
     assert clock.count_upto(d("2026-01-01").toordinal()) == 0
     assert clock.count_upto(d("2026-02-01").toordinal()) == 16  # in the gap: last sick day before it
@@ -128,14 +130,18 @@ def test_pregnancy_leave_does_not_count_towards_28() -> None:
     periods = (
         SicknessPeriod(F, d("2026-01-31")),
         SicknessPeriod(
-            d("2026-04-01"), pregnancy_leave_in_gap=True, pregnancy_leave_days=32, same_cause_not_pregnancy=True
+            d("2026-04-01"),
+            pregnancy_leave_in_gap=True,
+            pregnancy_leave_days=32,
+            same_cause_not_pregnancy=True,
         ),
     )
     assert date_of_sick_day(F, periods, 28) == d("2026-04-01")
 
 
 @pytest.mark.parametrize(
-    ("year", "easter"), [(2024, "2024-03-31"), (2025, "2025-04-20"), (2026, "2026-04-05"), (2027, "2027-03-28")]
+    ("year", "easter"),
+    [(2024, "2024-03-31"), (2025, "2025-04-20"), (2026, "2026-04-05"), (2027, "2027-03-28")],
 )
 def test_easter(year: int, easter: str) -> None:
     assert _easter_sunday(year) == d(easter)

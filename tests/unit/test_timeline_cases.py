@@ -697,7 +697,12 @@ ERRORS: list[tuple[str, TimelineInput, type[Exception], str | None]] = [
         None,
     ),
     ("unknown-waived-code", inp("2026-03-01", waived={"nope": "x"}), InvalidInput, None),
-    ("wage-sanction-over-52-weeks", inp("2026-03-01", wage_sanctions=(WageSanction(53, F),)), InvalidInput, None),
+    (
+        "wage-sanction-over-52-weeks",
+        inp("2026-03-01", wage_sanctions=(WageSanction(53, F),)),
+        InvalidInput,
+        None,
+    ),
     (
         "waiver-return-without-date",
         inp("2026-03-01", track_2_waivers=(Track2Waiver("return_within_3_months", F),)),
@@ -787,7 +792,12 @@ def test_sick_day_in_gap_is_none() -> None:
     assert (tl.sick_day, tl.week, tl.sick_days_counted) == (18, 3, 18)
     # the employee is recovered on 2026-01-25 as far as a timeline of that day can tell
     tl = compute_timeline(TimelineInput(first_sick_day=F, as_of=d("2026-01-25"), periods=periods))
-    assert (tl.sick_day, tl.week, tl.sick_days_counted, tl.case_state) == (None, None, 16, "recovered_suspended")
+    assert (tl.sick_day, tl.week, tl.sick_days_counted, tl.case_state) == (
+        None,
+        None,
+        16,
+        "recovered_suspended",
+    )
 
 
 def test_events_after_as_of_are_not_yet_known() -> None:
