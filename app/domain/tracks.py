@@ -141,7 +141,7 @@ def check_track_closure(
         )
     if ended_on > today:
         raise RuleViolation(f"a track does not end in the future ({ended_on}; today is {today})", rule=rule)
-    if False:
+    if outcome is TrackOutcome.CASE_CLOSED and not case.is_ending:
         raise RuleViolation(
             "outcome case_closed needs a closed or recovered case, or one past its waiting period",
             rule=rule,
