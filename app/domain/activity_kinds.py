@@ -192,7 +192,8 @@ _TABLE: tuple[ActivityKindFacts, ...] = (
     _document(_K.UWV_SICK_NOTIFICATION, "42nd-week notification to UWV", "uwv_sick_notification"),
     _document(_K.WIA_APPLICATION, "WIA application", "wia_application"),
     _document(_K.RIV_SUBMISSION, "Reintegration report submitted", "riv_submission"),
-    _document(_K.EARLY_IVA_APPLICATION, "Early IVA application", "early_iva"),
+    # An early IVA application is a WIA application, so it satisfies T11 as well (catalogue T11).
+    _document(_K.EARLY_IVA_APPLICATION, "Early IVA application", "early_iva", "wia_application"),
     _document(_K.LABOUR_EXPERT_ASSESSMENT, "Labour expert assessment"),
     _document(_K.EXPERT_OPINION_REQUEST, "Expert opinion request to UWV"),
     ActivityKindFacts(

@@ -48,7 +48,7 @@ TIMELINE_SATISFIERS = {
     "track_2_progress_report": {"progress_report"},
     "current_assessment": {"current_assessment"},
     "final_evaluation": {"final_evaluation"},
-    "wia_application": {"wia_application"},
+    "wia_application": {"wia_application", "early_iva_application"},
     "riv_submission": {"riv_submission"},
     "early_iva": {"early_iva_application"},
 }
@@ -102,6 +102,14 @@ def test_deadline_codes_match_the_timeline(code: str, kinds: set[str]) -> None:
 def test_no_kind_satisfies_an_unknown_code() -> None:
     used = {code for facts in ACTIVITY_KINDS.values() for code in facts.satisfies}
     assert used == set(TIMELINE_SATISFIERS)
+
+
+def test_deadline_codes_agree_with_the_rule_catalogue() -> None:
+    """The catalogue (timeline engine) and this table name the same satisfying kinds."""
+    catalogue = pytest.importorskip("app.domain.catalogue")
+    for entry in catalogue.DEADLINES:
+        activity_kinds = {s for s in entry.satisfied_by if s in set(ActivityKind)}
+        assert {k.value for k in kinds_satisfying(entry.code)} == activity_kinds, entry.code
 
 
 def test_phase_requirement_kinds_are_recordable_in_their_track() -> None:
