@@ -23,6 +23,11 @@ def today() -> date:
     return datetime.now(ZoneInfo(get_settings().timezone)).date()
 
 
+def horizon_days(request: Request) -> int:
+    """The due_soon horizon (DUE_SOON_DAYS)."""
+    return int(request.app.state.settings.due_soon_days)
+
+
 AsOfQuery = Annotated[
     date | None,
     Query(description="Compute date-dependent statuses as of this day (default: today in Europe/Amsterdam)."),

@@ -12,11 +12,13 @@ from app import __version__
 from app.cases.router import router as cases_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
+from app.deadlines.router import router as deadlines_router
 from app.health.router import router as health_router
 from app.logging import configure_logging
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.problems import install_database_handlers, install_problem_handlers
 from app.runtime import migrate_to_head_async, resolve_database_url
+from app.timeline.router import router as timeline_router
 
 API_PREFIX = "/api/v1"
 
@@ -63,6 +65,8 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(cases_router)
+    api.include_router(timeline_router)
+    api.include_router(deadlines_router)
     app.include_router(api)
     app.include_router(health_router)
 

@@ -10,9 +10,11 @@ from app.cases.schemas import CaseCreate, CaseRead, CaseUpdate
 from app.db import SessionDep
 from app.http import (
     DEFAULT_PAGE_SIZE,
+    AsOfQuery,
     CursorQuery,
     IfMatchHeader,
     LimitQuery,
+    horizon_days,
     required_version,
     set_etag,
     set_next_link,
@@ -38,7 +40,7 @@ CaseWriter = Annotated[Principal, Depends(require_roles(Role.admin, Role.case_ma
 async def open_case(
     body: CaseCreate, request: Request, response: Response, session: SessionDep, principal: CaseWriter
 ) -> CaseRead:
-    case = await service.open_case(session, principal.tenant_id, body, today())
+    case = await service.open_case(session, principal.tenant_id, body, today(), horizon_days(request))
     response.headers["Location"] = str(request.url_for("read_case", case_id=case.id))
     set_etag(response, case.version)
     return service.to_read(case)
@@ -53,10 +55,20 @@ async def list_cases(
     status: Annotated[Literal["open", "recovered", "closed"] | None, Query()] = None,
     case_manager: Annotated[str | None, Query(max_length=200)] = None,
     employee_ref: Annotated[str | None, Query(max_length=200)] = None,
+    has_overdue: Annotated[
+        bool | None, Query(description="Cases with an overdue deadline as of as_of.")
+    ] = None,
+    as_of: AsOfQuery = None,
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
     cursor: CursorQuery = None,
 ) -> Page[CaseRead]:
-    filters = service.CaseFilters(status=status, case_manager=case_manager, employee_ref=employee_ref)
+    filters = service.CaseFilters(
+        status=status,
+        case_manager=case_manager,
+        employee_ref=employee_ref,
+        has_overdue=has_overdue,
+        as_of=as_of or today(),
+    )
     rows, next_cursor = await service.list_cases(session, principal.tenant_id, filters, limit, cursor)
     set_next_link(request, response, next_cursor)
     return Page[CaseRead](items=[service.to_read(case) for case in rows], next_cursor=next_cursor)
@@ -82,12 +94,15 @@ async def read_case(
 async def update_case(
     case_id: uuid.UUID,
     body: CaseUpdate,
+    request: Request,
     response: Response,
     session: SessionDep,
     principal: CaseWriter,
     if_match: IfMatchHeader = None,
 ) -> CaseRead:
     expected = required_version(if_match)
-    case = await service.update_case(session, principal.tenant_id, case_id, expected, body)
+    case = await service.update_case(
+        session, principal.tenant_id, case_id, expected, body, today(), horizon_days(request)
+    )
     set_etag(response, case.version)
     return service.to_read(case)

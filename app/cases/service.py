@@ -16,10 +16,12 @@ from app.cases.schemas import (
     CaseUpdate,
     EmployeeRead,
 )
+from app.deadlines.service import overdue_exists
 from app.domain.errors import InvalidInput, NotFound
 from app.http import decode_cursor, encode_cursor
 from app.models.cases import Case, SicknessPeriod
 from app.problems import precondition_failed
+from app.timeline.service import refresh_case_deadlines
 
 
 def field_error(pointer: str, reason: str) -> InvalidInput:
@@ -49,7 +51,9 @@ def to_read(case: Case) -> CaseRead:
     )
 
 
-async def open_case(session: AsyncSession, tenant_id: uuid.UUID, data: CaseCreate, today: date) -> Case:
+async def open_case(
+    session: AsyncSession, tenant_id: uuid.UUID, data: CaseCreate, today: date, horizon_days: int = 14
+) -> Case:
     if data.first_sick_day > today:
         raise field_error("#/first_sick_day", "The first sick day cannot be in the future.")
     if data.long_term_expected_on is not None and data.long_term_expected_on < data.first_sick_day:
@@ -69,6 +73,8 @@ async def open_case(session: AsyncSession, tenant_id: uuid.UUID, data: CaseCreat
     )
     session.add(case)
     session.add(SicknessPeriod(tenant_id=tenant_id, case_id=case.id, started_on=data.first_sick_day))
+    await session.flush()
+    await refresh_case_deadlines(session, case, today, horizon_days)
     await session.flush()
     await session.refresh(case)
     return case
@@ -91,6 +97,8 @@ class CaseFilters:
     status: str | None = None
     case_manager: str | None = None
     employee_ref: str | None = None
+    has_overdue: bool | None = None
+    as_of: date | None = None
 
 
 async def list_cases(
@@ -103,6 +111,9 @@ async def list_cases(
         query = query.where(Case.case_manager == filters.case_manager)
     if filters.employee_ref is not None:
         query = query.where(Case.employee_ref == filters.employee_ref)
+    if filters.has_overdue is not None:
+        overdue = overdue_exists(filters.as_of or date.today())
+        query = query.where(overdue if filters.has_overdue else ~overdue)
     if cursor is not None:
         position = decode_cursor(cursor, ("created_at", "id"))
         after_time = datetime.fromisoformat(position["created_at"])
@@ -120,7 +131,13 @@ async def list_cases(
 
 
 async def update_case(
-    session: AsyncSession, tenant_id: uuid.UUID, case_id: uuid.UUID, expected_version: int, data: CaseUpdate
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    case_id: uuid.UUID,
+    expected_version: int,
+    data: CaseUpdate,
+    today: date,
+    horizon_days: int = 14,
 ) -> Case:
     case = await get_case(session, tenant_id, case_id, for_update=True)
     if case.version != expected_version:
@@ -143,6 +160,8 @@ async def update_case(
         case.safety_net = data.flags.safety_net
         case.work_accident = data.flags.work_accident
         case.third_party_liability = data.flags.third_party_liability
+    if sent & {"long_term_expected_on", "employment_ends_on"}:
+        await refresh_case_deadlines(session, case, today, horizon_days)
     await session.flush()
     await session.refresh(case)
     return case

@@ -107,6 +107,10 @@ class ActivityKind(StrEnum):
     EXPERT_OPINION_REQUEST = "expert_opinion_request"
     PHYSICIAN_CONSULTATION = "physician_consultation"
     EMPLOYEE_CONTACT = "employee_contact"
+    # Decisions that move the end of the waiting period (P12) or waive a deadline (T10).
+    VOLUNTARY_EXTENSION = "voluntary_extension"
+    WAGE_SANCTION = "wage_sanction"
+    DEADLINE_WAIVER = "deadline_waiver"
     # Track 1: return within the own employer.
     JOB_INVENTORY = "job_inventory"
     WORKPLACE_ADJUSTMENT = "workplace_adjustment"
@@ -206,6 +210,9 @@ _TABLE: tuple[ActivityKindFacts, ...] = (
         frozenset(),
     ),
     _effort(_K.EMPLOYEE_CONTACT, "Contact between employer and employee", _S.CASE),
+    _document(_K.VOLUNTARY_EXTENSION, "Voluntary extension of the waiting period (agreed, UWV-approved)"),
+    _document(_K.WAGE_SANCTION, "Wage sanction imposed by UWV"),
+    _document(_K.DEADLINE_WAIVER, "Deadline waived with a recorded reason"),
     _effort(_K.JOB_INVENTORY, "Inventory of internal jobs against capacities", _S.TRACK_1),
     _effort(_K.WORKPLACE_ADJUSTMENT, "Workplace adjustment", _S.TRACK_1),
     _effort(_K.WORK_RESUMPTION, "Work resumption (own, adapted or other internal work)", _S.TRACK_1),

@@ -1,7 +1,21 @@
 """SQLAlchemy tables. Import every model here so Alembic's autogenerate sees the whole schema."""
 
 from app.db import Base
+from app.models.activities import Activity
 from app.models.cases import Case, SicknessPeriod
+from app.models.deadlines import StoredDeadline
 from app.models.tenants import ApiKey, Tenant
+from app.models.tracks import Track, Track2Waiver, TrackPhase
 
-__all__ = ["ApiKey", "Base", "Case", "SicknessPeriod", "Tenant"]
+__all__ = [
+    "Activity",
+    "ApiKey",
+    "Base",
+    "Case",
+    "SicknessPeriod",
+    "StoredDeadline",
+    "Tenant",
+    "Track",
+    "Track2Waiver",
+    "TrackPhase",
+]

@@ -45,6 +45,10 @@ class Case(Base):
     third_party_liability: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     status: Mapped[str] = mapped_column(String(16), nullable=False, server_default=CaseStatus.open.value)
     closed_on: Mapped[date | None] = mapped_column(Date)
+    # recovered / employment_ended / waiting_period_ended / other (catalogue.CLOSURE_REASONS)
+    closure_reason: Mapped[str | None] = mapped_column(String(32))
+    # T4's interval for this case; null means the catalogue's default.
+    evaluation_interval_days: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()

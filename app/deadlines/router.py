@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.db import SessionDep
+from app.deadlines import service
+from app.deadlines.schemas import WorklistDeadline
+from app.http import (
+    DEFAULT_PAGE_SIZE,
+    AsOfQuery,
+    CursorQuery,
+    LimitQuery,
+    horizon_days,
+    set_next_link,
+    today,
+)
+from app.problems import problem_responses
+from app.schemas import Page
+from app.security import PrincipalDep
+from app.timeline.schemas import DeadlineStatus
+
+router = APIRouter(tags=["deadlines"])
+
+
+@router.get(
+    "/deadlines",
+    response_model=Page[WorklistDeadline],
+    responses=problem_responses(401, 422),
+    summary="The worklist: deadlines across the tenant's cases",
+    description="Ordered by due date. `status` and `code` may be repeated "
+    "(`?status=overdue&status=due_soon`). Statuses are computed as of `as_of` (default today).",
+)
+async def list_deadlines(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    status: Annotated[list[DeadlineStatus] | None, Query()] = None,
+    code: Annotated[list[str] | None, Query(max_length=60)] = None,
+    due_from: Annotated[date | None, Query()] = None,
+    due_to: Annotated[date | None, Query()] = None,
+    case_manager: Annotated[str | None, Query(max_length=200)] = None,
+    as_of: AsOfQuery = None,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
+    cursor: CursorQuery = None,
+) -> Page[WorklistDeadline]:
+    filters = service.WorklistFilters(
+        statuses=tuple(status or ()),
+        codes=tuple(code or ()),
+        due_from=due_from,
+        due_to=due_to,
+        case_manager=case_manager,
+    )
+    items, next_cursor = await service.worklist(
+        session,
+        principal.tenant_id,
+        filters,
+        as_of or today(),
+        horizon_days(request),
+        limit,
+        cursor,
+    )
+    set_next_link(request, response, next_cursor)
+    return Page[WorklistDeadline](
+        items=[WorklistDeadline.model_validate(i) for i in items], next_cursor=next_cursor
+    )

@@ -1,0 +1,61 @@
+"""Activities: the logged reintegration efforts and statutory documents (A1, A2)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+from app.domain.activity_kinds import ActivityKind
+from app.models._types import created_at, one_of, updated_at, uuid_pk
+from app.models.tenants import Role
+
+
+class Activity(Base):
+    __tablename__ = "activities"
+    __table_args__ = (
+        one_of("kind", [kind.value for kind in ActivityKind], "kind_known"),
+        one_of("recorded_by_role", [role.value for role in Role], "role_known"),
+        # A5: an automation script's id is stored once per tenant.
+        Index(
+            "uq_activities_tenant_id_external_id",
+            "tenant_id",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
+        Index("ix_activities_case_id_occurred_on", "case_id", "occurred_on"),
+        Index("ix_activities_track_id_occurred_on", "track_id", "occurred_on"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False
+    )
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("cases.id", ondelete="CASCADE"), nullable=False
+    )
+    track_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("tracks.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(40), nullable=False)
+    occurred_on: Mapped[date] = mapped_column(Date, nullable=False)
+    summary: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    # Whether this record meets the requirements to satisfy its deadline (e.g. a signed action plan, T3).
+    counts_for_deadline: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    recorded_by_key_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("api_keys.id", ondelete="SET NULL")
+    )
+    recorded_by_role: Mapped[str] = mapped_column(String(32), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()

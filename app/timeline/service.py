@@ -1,0 +1,271 @@
+"""The timeline of a stored case or a preview, and the stored deadlines behind the worklist.
+
+`refresh_case_deadlines` is called in the same transaction as every change to a timeline input (a
+sickness period, an activity, a track, a waiver, the case itself), so the stored rows never lag."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain import catalogue
+from app.domain import timeline as tl
+from app.domain.clock import SicknessPeriod as DomainPeriod
+from app.domain.tracks import is_satisfactory_result
+from app.models.activities import Activity
+from app.models.cases import Case, CaseStatus, SicknessPeriod
+from app.models.deadlines import StoredDeadline
+from app.models.tracks import Track, Track2Waiver
+from app.timeline.schemas import TimelinePreviewRequest, TimelineRead
+
+# Activity kinds that carry timeline inputs other than plain events.
+VOLUNTARY_EXTENSION_KIND = "voluntary_extension"
+WAGE_SANCTION_KIND = "wage_sanction"
+DEADLINE_WAIVER_KIND = "deadline_waiver"
+WORK_RESUMPTION_KIND = "work_resumption"
+
+# Deadline statuses that do not depend on the day you look (stored as such; others are 'open').
+SETTLED_STATUSES = frozenset({"met", "met_late", "waived", "suspended", "not_applicable"})
+
+CASE_STATE_TO_STATUS = {
+    "open": CaseStatus.open.value,
+    "recovered_suspended": CaseStatus.recovered.value,
+    "closed": CaseStatus.closed.value,
+}
+
+
+def to_read(timeline: tl.Timeline) -> TimelineRead:
+    return TimelineRead.model_validate(timeline, from_attributes=True)
+
+
+def _period(started_on: date, ended_on: date | None, leave_days: int, same_cause: bool) -> DomainPeriod:
+    return DomainPeriod(
+        start=started_on,
+        end=ended_on,
+        pregnancy_leave_in_gap=leave_days > 0,
+        pregnancy_leave_days=leave_days,
+        same_cause_not_pregnancy=same_cause,
+    )
+
+
+def preview_input(body: TimelinePreviewRequest, as_of: date, horizon_days: int) -> tl.TimelineInput:
+    voluntary = tuple(
+        tl.VoluntaryExtension(weeks=e.weeks, decided_on=e.decided_on)
+        for e in body.extensions
+        if e.kind == "voluntary_extension"
+    )
+    sanctions = tuple(
+        tl.WageSanction(weeks=e.weeks, imposed_on=e.decided_on)
+        for e in body.extensions
+        if e.kind == "wage_sanction"
+    )
+    return tl.TimelineInput(
+        first_sick_day=body.first_sick_day,
+        as_of=as_of,
+        periods=tuple(
+            _period(p.started_on, p.ended_on, p.pregnancy_leave_days, p.same_cause_not_pregnancy)
+            for p in body.sickness_periods
+        ),
+        events=tuple(tl.Event(kind=e.kind.value, occurred_on=e.occurred_on, id=e.id) for e in body.events),
+        long_term_flagged_on=body.long_term_expected_on,
+        tracks_2=tuple(
+            tl.Track2Record(
+                started_on=t.started_on, ended_on=t.ended_on, progress_interval_days=t.progress_interval_days
+            )
+            for t in body.track_2
+        ),
+        track_2_waivers=tuple(
+            tl.Track2Waiver(
+                reason=w.reason,
+                recorded_on=w.recorded_on,
+                expected_return_on=w.expected_return_on,
+                withdrawn_on=w.withdrawn_on,
+            )
+            for w in body.track_2_waivers
+        ),
+        satisfactory_result_on=body.satisfactory_result_on,
+        voluntary_extensions=voluntary,
+        wage_sanctions=sanctions,
+        waived=dict(body.waived),
+        closure=tl.CaseClosure(body.closure.closed_on, body.closure.reason) if body.closure else None,
+        evaluation_interval_days=body.evaluation_interval_days,
+        due_soon_horizon_days=horizon_days,
+    )
+
+
+def _int_detail(details: dict[str, Any], name: str) -> int | None:
+    value = details.get(name)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+async def case_input(session: AsyncSession, case: Case, as_of: date, horizon_days: int) -> tl.TimelineInput:
+    """Everything the timeline reads about a stored case: three narrow queries."""
+    periods = (
+        await session.execute(
+            select(
+                SicknessPeriod.started_on,
+                SicknessPeriod.ended_on,
+                SicknessPeriod.pregnancy_leave_days,
+                SicknessPeriod.same_cause_not_pregnancy,
+            )
+            .where(SicknessPeriod.case_id == case.id)
+            .order_by(SicknessPeriod.started_on)
+        )
+    ).all()
+    activities = (
+        await session.execute(
+            select(Activity.id, Activity.kind, Activity.occurred_on, Activity.track_id, Activity.details)
+            .where(Activity.case_id == case.id, Activity.counts_for_deadline.is_(True))
+            .order_by(Activity.occurred_on, Activity.created_at)
+        )
+    ).all()
+    tracks = (
+        await session.execute(
+            select(Track.id, Track.started_on, Track.ended_on, Track.progress_interval_days).where(
+                Track.case_id == case.id, Track.kind == "track_2"
+            )
+        )
+    ).all()
+    waivers = (
+        await session.execute(
+            select(
+                Track2Waiver.id,
+                Track2Waiver.reason,
+                Track2Waiver.recorded_on,
+                Track2Waiver.expected_return_on,
+                Track2Waiver.withdrawn_on,
+            ).where(Track2Waiver.case_id == case.id)
+        )
+    ).all()
+    return build_case_input(case, periods, activities, tracks, waivers, as_of, horizon_days)
+
+
+def build_case_input(
+    case: Case,
+    periods: Iterable[Any],
+    activities: Iterable[Any],
+    tracks: Iterable[Any],
+    waivers: Iterable[Any],
+    as_of: date,
+    horizon_days: int,
+) -> tl.TimelineInput:
+    events: list[tl.Event] = []
+    voluntary: list[tl.VoluntaryExtension] = []
+    sanctions: list[tl.WageSanction] = []
+    waived: dict[str, str] = {}
+    satisfactory_on: date | None = None
+    for activity in activities:
+        details = activity.details or {}
+        if activity.kind == VOLUNTARY_EXTENSION_KIND:
+            weeks = _int_detail(details, "weeks")
+            if weeks:
+                voluntary.append(tl.VoluntaryExtension(weeks, activity.occurred_on, str(activity.id)))
+        elif activity.kind == WAGE_SANCTION_KIND:
+            weeks = _int_detail(details, "weeks")
+            if weeks:
+                sanctions.append(tl.WageSanction(weeks, activity.occurred_on, str(activity.id)))
+        elif activity.kind == DEADLINE_WAIVER_KIND:
+            code, reason = details.get("deadline"), details.get("reason")
+            if isinstance(code, str) and isinstance(reason, str):
+                waived[code] = reason
+        elif activity.kind == WORK_RESUMPTION_KIND:
+            percentage = details.get("wage_value_percentage")
+            if (
+                satisfactory_on is None
+                and details.get("structural") is True
+                and isinstance(percentage, int | float)
+                and is_satisfactory_result(percentage)
+            ):
+                satisfactory_on = activity.occurred_on
+        else:
+            events.append(tl.Event(activity.kind, activity.occurred_on, str(activity.id)))
+    # Recovery closes the case by itself (28 healthy days, T0); the end of employment closes it on that day.
+    closure = tl.CaseClosure(case.employment_ends_on, "employment_ended") if case.employment_ends_on else None
+    return tl.TimelineInput(
+        first_sick_day=case.first_sick_day,
+        as_of=as_of,
+        periods=tuple(
+            _period(p.started_on, p.ended_on, p.pregnancy_leave_days, p.same_cause_not_pregnancy)
+            for p in periods
+        ),
+        events=tuple(events),
+        long_term_flagged_on=case.long_term_expected_on,
+        tracks_2=tuple(
+            tl.Track2Record(
+                started_on=t.started_on,
+                ended_on=t.ended_on,
+                progress_interval_days=t.progress_interval_days or catalogue.TRACK_2_PROGRESS_INTERVAL_DAYS,
+                id=str(t.id),
+            )
+            for t in tracks
+        ),
+        track_2_waivers=tuple(
+            tl.Track2Waiver(
+                reason=w.reason,
+                recorded_on=w.recorded_on,
+                expected_return_on=w.expected_return_on,
+                withdrawn_on=w.withdrawn_on,
+                id=str(w.id),
+            )
+            for w in waivers
+        ),
+        satisfactory_result_on=satisfactory_on,
+        voluntary_extensions=tuple(voluntary),
+        wage_sanctions=tuple(sanctions),
+        waived=waived,
+        closure=closure,
+        evaluation_interval_days=case.evaluation_interval_days or catalogue.EVALUATION_INTERVAL_DAYS,
+        due_soon_horizon_days=horizon_days,
+    )
+
+
+async def case_timeline(session: AsyncSession, case: Case, as_of: date, horizon_days: int) -> tl.Timeline:
+    return tl.compute_timeline(await case_input(session, case, as_of, horizon_days))
+
+
+async def refresh_case_deadlines(
+    session: AsyncSession, case: Case, today: date, horizon_days: int
+) -> tl.Timeline:
+    """Recompute the case's deadlines as of today and replace its stored rows; keep the case's status
+    (open / recovered / closed) in step with the clock."""
+    timeline = await case_timeline(session, case, today, horizon_days)
+    await store_deadlines(session, case.tenant_id, case.id, timeline)
+    status = CASE_STATE_TO_STATUS[timeline.case_state]
+    if case.status != status or case.closed_on != timeline.closed_on:
+        case.status = status
+        case.closed_on = timeline.closed_on
+        case.closure_reason = timeline.closure_reason
+    return timeline
+
+
+async def store_deadlines(
+    session: AsyncSession, tenant_id: uuid.UUID, case_id: uuid.UUID, timeline: tl.Timeline
+) -> None:
+    await session.execute(delete(StoredDeadline).where(StoredDeadline.case_id == case_id))
+    rows = [deadline_row(tenant_id, case_id, deadline) for deadline in timeline.deadlines]
+    if rows:
+        await session.execute(insert(StoredDeadline), rows)
+
+
+def deadline_row(tenant_id: uuid.UUID, case_id: uuid.UUID, deadline: tl.Deadline) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "tenant_id": tenant_id,
+        "case_id": case_id,
+        "code": deadline.code,
+        "rule": deadline.rule,
+        "title": deadline.title,
+        "occurrence": deadline.occurrence,
+        "track_id": uuid.UUID(deadline.track_id) if deadline.track_id else None,
+        "due_on": deadline.due_on,
+        "window_starts_on": deadline.window_starts_on,
+        "state": deadline.status if deadline.status in SETTLED_STATUSES else "open",
+        "satisfied_by": deadline.satisfied_by,
+        "satisfied_on": deadline.satisfied_on,
+        "source": deadline.source,
+    }
