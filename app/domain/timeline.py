@@ -538,17 +538,21 @@ def compute_timeline(inp: TimelineInput) -> Timeline:
     t11_hit = wia_hit if iva_hit is None or (wia_hit is not None and wia_hit[0] < iva_hit[0]) else iva_hit
     delay = 0
     if t11_hit is not None and t11_hit is wia_hit and t11_hit[0] > due11:
-        delay = t11_hit[0] - due11
-        ext_parts.append(
-            Extension(
-                "late_wia_application",
-                delay,
-                f"WIA application made {delay} days after its due date {_fromord(due11).isoformat()}",
+        # the delay counts sick days, like the rest of the clock (healthy days in a gap do not count)
+        delay = count_upto(t11_hit[0]) - k11
+        if delay > 0:
+            ext_parts.append(
+                Extension(
+                    "late_wia_application",
+                    delay,
+                    f"WIA application {delay} sick day(s) after its due date {_fromord(due11).isoformat()}",
+                )
             )
-        )
-        warnings.append(
-            TimelineWarning("wia_application_late", "T11", f"the waiting period extends by {delay} days")
-        )
+            warnings.append(
+                TimelineWarning(
+                    "wia_application_late", "T11", f"the waiting period extends by {delay} sick day(s)"
+                )
+            )
     end_k = _K_END + ext + delay
     base_end = date_of(_K_END)
     ends_on = date_of(end_k)
