@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from prometheus_fastapi_instrumentator import Instrumentator
 
 from app import __version__
+from app.activities.router import router as activities_router
 from app.cases.router import router as cases_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
@@ -18,7 +19,9 @@ from app.logging import configure_logging
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.problems import install_database_handlers, install_problem_handlers
 from app.runtime import migrate_to_head_async, resolve_database_url
+from app.sickness_periods.router import router as sickness_periods_router
 from app.timeline.router import router as timeline_router
+from app.tracks.router import router as tracks_router
 
 API_PREFIX = "/api/v1"
 
@@ -65,8 +68,11 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(cases_router)
+    api.include_router(sickness_periods_router)
     api.include_router(timeline_router)
     api.include_router(deadlines_router)
+    api.include_router(tracks_router)
+    api.include_router(activities_router)
     app.include_router(api)
     app.include_router(health_router)
 

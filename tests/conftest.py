@@ -146,3 +146,38 @@ async def tenant_a(db: AsyncSession) -> TenantKeys:
 @pytest.fixture
 async def tenant_b(db: AsyncSession) -> TenantKeys:
     return await make_tenant(db, "tenant-b")
+
+
+@dataclass
+class CommittedWorld:
+    """An app whose requests commit for real, each on its own pooled connection: for race tests."""
+
+    client: httpx.AsyncClient
+    tenant: TenantKeys
+
+
+@pytest.fixture
+async def committed(settings: Settings) -> AsyncIterator[CommittedWorld]:
+    from app.db import create_engine, create_sessionmaker
+    from app.main import create_app
+    from app.models.tenants import Tenant
+
+    app = create_app(
+        settings.model_copy(update={"db_pool_size": 25, "db_max_overflow": 5}), migrate_on_start=False
+    )
+    engine = create_engine(app.state.settings)
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    slug = f"race-{uuid.uuid4().hex[:8]}"
+    async with app.state.sessionmaker() as session, session.begin():
+        tenant = await make_tenant(session, slug)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield CommittedWorld(client=client, tenant=tenant)
+    finally:
+        from sqlalchemy import delete
+
+        async with app.state.sessionmaker() as session, session.begin():
+            await session.execute(delete(Tenant).where(Tenant.id == tenant.tenant_id))
+        await engine.dispose()

@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.cases import service
-from app.cases.schemas import CaseCreate, CaseRead, CaseUpdate
+from app.cases.overview import case_detail
+from app.cases.schemas import CaseCreate, CaseDetail, CaseRead, CaseUpdate
 from app.db import SessionDep
 from app.http import (
     DEFAULT_PAGE_SIZE,
@@ -33,17 +34,17 @@ CaseWriter = Annotated[Principal, Depends(require_roles(Role.admin, Role.case_ma
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    response_model=CaseRead,
-    responses=problem_responses(401, 403, 413, 422),
+    response_model=CaseDetail,
+    responses=problem_responses(401, 403, 409, 413, 422),
     summary="Open a case",
 )
 async def open_case(
     body: CaseCreate, request: Request, response: Response, session: SessionDep, principal: CaseWriter
-) -> CaseRead:
+) -> CaseDetail:
     case = await service.open_case(session, principal.tenant_id, body, today(), horizon_days(request))
     response.headers["Location"] = str(request.url_for("read_case", case_id=case.id))
     set_etag(response, case.version)
-    return service.to_read(case)
+    return await case_detail(session, case, today(), horizon_days(request))
 
 
 @router.get("", response_model=Page[CaseRead], responses=problem_responses(401, 422), summary="List cases")
@@ -75,20 +76,28 @@ async def list_cases(
 
 
 @router.get(
-    "/{case_id}", response_model=CaseRead, responses=problem_responses(401, 404, 422), summary="Read a case"
+    "/{case_id}",
+    response_model=CaseDetail,
+    responses=problem_responses(401, 404, 422),
+    summary="Read a case: its clock, tracks, next deadlines and warnings as of a day",
 )
 async def read_case(
-    case_id: uuid.UUID, response: Response, session: SessionDep, principal: PrincipalDep
-) -> CaseRead:
+    case_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    as_of: AsOfQuery = None,
+) -> CaseDetail:
     case = await service.get_case(session, principal.tenant_id, case_id)
     set_etag(response, case.version)
-    return service.to_read(case)
+    return await case_detail(session, case, as_of or today(), horizon_days(request))
 
 
 @router.patch(
     "/{case_id}",
-    response_model=CaseRead,
-    responses=problem_responses(401, 403, 404, 412, 422, 428),
+    response_model=CaseDetail,
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
     summary="Change a case's editable fields (If-Match required)",
 )
 async def update_case(
@@ -99,10 +108,10 @@ async def update_case(
     session: SessionDep,
     principal: CaseWriter,
     if_match: IfMatchHeader = None,
-) -> CaseRead:
+) -> CaseDetail:
     expected = required_version(if_match)
     case = await service.update_case(
         session, principal.tenant_id, case_id, expected, body, today(), horizon_days(request)
     )
     set_etag(response, case.version)
-    return service.to_read(case)
+    return await case_detail(session, case, today(), horizon_days(request))

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from app.schemas import ReadModel, StrictModel
+from app.timeline.schemas import DeadlineRead
 
 NON_MEDICAL = "Non-medical by contract (A4): never a diagnosis, complaint or treatment."
 
@@ -88,3 +89,33 @@ class CaseRead(ReadModel):
     version: int = Field(description="Increases with every change; sent as the ETag.")
     created_at: datetime
     updated_at: datetime
+
+
+class CaseTrackSummary(ReadModel):
+    id: uuid.UUID
+    kind: Literal["track_1", "track_2"]
+    status: Literal["open", "closed"]
+    phase: str = Field(description="The current phase.")
+    started_on: date
+    ended_on: date | None
+    outcome: str | None
+
+
+class CaseWarning(ReadModel):
+    code: str = Field(examples=["track_2_late"])
+    rule: str = Field(examples=["P8"])
+    detail: str
+
+
+class CaseDetail(CaseRead):
+    """The case with what is computed as of a day (`?as_of=`)."""
+
+    as_of: date
+    sick_day: int | None = Field(description="Sick-day number of as_of; null when as_of is not a sick day.")
+    week: int | None
+    waiting_period_ends_on: date = Field(description="Last day of wage duty, with every extension.")
+    tracks: list[CaseTrackSummary]
+    next_deadlines: list[DeadlineRead] = Field(
+        description="The next open deadlines, soonest first (at most 5)."
+    )
+    warnings: list[CaseWarning] = Field(description="Timeline warnings and the soft rules P8-P11.")

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from app.activities import service
+from app.activities.schemas import ActivityCreate, ActivityKindRead, ActivityRead
+from app.db import SessionDep
+from app.domain.activity_kinds import ACTIVITY_KINDS, ActivityKind
+from app.http import DEFAULT_PAGE_SIZE, CursorQuery, LimitQuery, horizon_days, set_etag, set_next_link, today
+from app.models.tenants import Role
+from app.problems import problem_responses
+from app.schemas import Page
+from app.security import Principal, PrincipalDep, require_roles
+
+router = APIRouter(tags=["activities"])
+
+ActivityWriter = Annotated[
+    Principal,
+    Depends(
+        require_roles(
+            Role.admin, Role.case_manager, Role.occupational_physician, Role.coach, Role.integration
+        )
+    ),
+]
+
+
+@router.post(
+    "/cases/{case_id}/activities",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ActivityRead,
+    responses={
+        200: {
+            "description": "Already stored under this external_id with the same content",
+            "model": ActivityRead,
+        },
+        **problem_responses(401, 403, 404, 409, 422),
+    },
+    summary="Record one activity (201; 200 for an external_id already stored with the same content)",
+)
+async def record_activity(
+    case_id: uuid.UUID,
+    body: ActivityCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: ActivityWriter,
+) -> ActivityRead:
+    recorded = await service.record_activity(
+        session, principal, case_id, body, today(), horizon_days(request)
+    )
+    response.status_code = status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK
+    response.headers["Location"] = str(request.url_for("read_activity", activity_id=recorded.activity.id))
+    set_etag(response, recorded.activity.version)
+    return service.to_read(recorded.activity)
+
+
+@router.get(
+    "/cases/{case_id}/activities",
+    response_model=Page[ActivityRead],
+    responses=problem_responses(401, 404, 422),
+    summary="The case's activities by date",
+)
+async def list_activities(
+    case_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    kind: Annotated[list[ActivityKind] | None, Query()] = None,
+    track_id: Annotated[uuid.UUID | None, Query()] = None,
+    occurred_from: Annotated[date | None, Query()] = None,
+    occurred_to: Annotated[date | None, Query()] = None,
+    limit: LimitQuery = DEFAULT_PAGE_SIZE,
+    cursor: CursorQuery = None,
+) -> Page[ActivityRead]:
+    filters = service.ActivityFilters(
+        kinds=tuple(k.value for k in kind or ()),
+        track_id=track_id,
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+    )
+    rows, next_cursor = await service.list_activities(
+        session, principal.tenant_id, case_id, filters, limit, cursor
+    )
+    set_next_link(request, response, next_cursor)
+    return Page[ActivityRead](items=[service.to_read(a) for a in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/activities/{activity_id}",
+    response_model=ActivityRead,
+    responses=problem_responses(401, 404, 422),
+    summary="Read an activity",
+)
+async def read_activity(
+    activity_id: uuid.UUID, response: Response, session: SessionDep, principal: PrincipalDep
+) -> ActivityRead:
+    activity = await service.get_activity(session, principal.tenant_id, activity_id)
+    set_etag(response, activity.version)
+    return service.to_read(activity)
+
+
+@router.get(
+    "/activity-kinds",
+    response_model=list[ActivityKindRead],
+    responses=problem_responses(401, 422),
+    summary="The closed list of activity kinds and where each may be recorded",
+)
+async def activity_kinds(principal: PrincipalDep) -> list[ActivityKindRead]:
+    return [
+        ActivityKindRead(
+            kind=facts.kind,
+            title=facts.title,
+            statutory_document=facts.statutory_document,
+            physician_only=facts.physician_only,
+            scope=facts.scope.value,
+            satisfies=sorted(facts.satisfies),
+        )
+        for facts in ACTIVITY_KINDS.values()
+    ]

@@ -1,0 +1,89 @@
+"""Activities: the logged efforts and statutory documents (A1, A2). `details` are validated per kind;
+free text is non-medical by contract (A4)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from app.domain.activity_kinds import ActivityKind
+from app.schemas import ReadModel, StrictModel
+
+NON_MEDICAL = "Non-medical (A4): never a diagnosis, complaint or treatment."
+
+
+class ActivityCreate(StrictModel):
+    kind: ActivityKind
+    occurred_on: date = Field(
+        description="Within the track's dates for track activities; never in the future (P6)."
+    )
+    track_id: uuid.UUID | None = Field(
+        default=None, description="Required for track kinds; absent for case kinds."
+    )
+    summary: str | None = Field(default=None, max_length=4000, description=NON_MEDICAL)
+    outcome: str | None = Field(default=None, max_length=4000, description=NON_MEDICAL)
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="Validated per kind; see the ActivityDetails schemas."
+    )
+    external_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Your id for the record (unique per tenant): sending it again stores nothing new (A5).",
+    )
+
+    model_config = {
+        **StrictModel.model_config,
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "kind": "job_application",
+                    "occurred_on": "2027-02-03",
+                    "track_id": "6f1c2a8e-8a57-4d0e-9b7e-1d5c0b6f3a21",
+                    "summary": "Applied for warehouse coordinator",
+                    "details": {
+                        "employer": "Logistiek Noord BV",
+                        "vacancy": "Coordinator magazijn",
+                        "result": "pending",
+                    },
+                    "external_id": "agency-42-app-1001",
+                }
+            ]
+        },
+    }
+
+
+class RecordedBy(ReadModel):
+    key_id: uuid.UUID | None
+    role: str
+
+
+class ActivityRead(ReadModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    track_id: uuid.UUID | None
+    kind: ActivityKind
+    occurred_on: date
+    summary: str | None
+    outcome: str | None
+    details: dict[str, Any]
+    counts_for_deadline: bool = Field(
+        description="Whether this record meets its deadline's requirements (e.g. a signed action plan, T3)."
+    )
+    external_id: str | None
+    recorded_by: RecordedBy
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ActivityKindRead(ReadModel):
+    kind: ActivityKind
+    title: str
+    statutory_document: bool
+    physician_only: bool
+    scope: Literal["case", "track_1", "track_2", "any_track"]
+    satisfies: list[str]
