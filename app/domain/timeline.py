@@ -469,19 +469,24 @@ def compute_timeline(inp: TimelineInput) -> Timeline:
         track_id: str | None = None,
     ) -> None:
         reason = waived.get(e.code) if waived else None
-        if reason is not None:
-            status = WAIVED
-        elif hit is not None:
-            status = MET if hit[0] <= due else MET_LATE
-        elif k > cutoff:
-            status = cut_status
-        elif as_of > due:
-            status = OVERDUE
-        elif as_of >= due - horizon:
-            status = DUE_SOON
+        due_on: date | None = None
+        window_on: date | None = None
+        if reason is None and hit is None and k > cutoff:
+            status = cut_status  # beyond the last sick day: no due date
         else:
-            status = UPCOMING
-        cut = status == cut_status and reason is None and hit is None
+            due_on = _fromord(due)
+            if window is not None:
+                window_on = _fromord(window)
+            if reason is not None:
+                status = WAIVED
+            elif hit is not None:
+                status = MET if hit[0] <= due else MET_LATE
+            elif as_of > due:
+                status = OVERDUE
+            elif as_of >= due - horizon:
+                status = DUE_SOON
+            else:
+                status = UPCOMING
         rows.append(
             (
                 due,
@@ -492,8 +497,8 @@ def compute_timeline(inp: TimelineInput) -> Timeline:
                     e.code,
                     e.rule,
                     e.title,
-                    None if cut else _fromord(due),
-                    None if cut or window is None else _fromord(window),
+                    due_on,
+                    window_on,
                     status,
                     None if hit is None else hit[1],
                     None if hit is None else _fromord(hit[0]),
