@@ -20,7 +20,8 @@ def generated_spec() -> dict[str, Any]:
     from app.config import Settings
     from app.main import create_app
 
-    # The spec does not depend on the database; a placeholder URL keeps the embedded server unstarted.
+    # The spec does not depend on the database; a URL that is never connected to keeps the embedded
+    # server unstarted.
     return create_app(Settings(database_url="postgresql://unused@localhost/unused")).openapi()
 
 

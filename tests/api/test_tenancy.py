@@ -47,3 +47,17 @@ async def test_demo_seeding_is_idempotent(db: AsyncSession) -> None:
     assert second.keys == first.keys
     assert second.case_ids == first.case_ids
     assert second.tenant_id == first.tenant_id
+
+
+async def test_demo_cases_are_at_realistic_stages(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    from datetime import date
+
+    seed = await seed_demo(db, {}, date(2026, 11, 23))
+    headers = {"Authorization": f"Bearer {seed.keys['viewer']}"}
+    detail = (await client.get(f"/api/v1/cases/{seed.case_ids[3]}", headers=headers)).json()
+    assert [(t["kind"], t["phase"]) for t in detail["tracks"]] == [
+        ("track_1", "resumption"),
+        ("track_2", "active_search"),
+    ]
+    late = (await client.get(f"/api/v1/cases/{seed.case_ids[4]}", headers=headers)).json()
+    assert "track_2_late" in {w["code"] for w in late["warnings"]}
