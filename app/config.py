@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, description="Larger bodies get 413.")
     timezone: str = Field(default="Europe/Amsterdam", description="Zone that defines 'today' for as_of.")
     due_soon_days: int = Field(default=14, ge=0, description="Horizon of the due_soon status.")
+    idempotency_ttl_hours: int = Field(
+        default=24, ge=1, description="How long a response stored under an Idempotency-Key is replayed."
+    )
+    batch_max_items: int = Field(default=10_000, ge=1, description="Items per activity batch; more is 413.")
     allow_small_employer_track_1_closure: bool = Field(
         default=False,
         description="P4: the planned rule letting small employers close Track 1 in year two (not law yet).",

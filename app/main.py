@@ -15,6 +15,7 @@ from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.deadlines.router import router as deadlines_router
 from app.health.router import router as health_router
+from app.idempotency import IdempotentReplay, handle_replay
 from app.logging import configure_logging
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.problems import install_database_handlers, install_problem_handlers
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.state.settings = settings
     install_problem_handlers(app)
     install_database_handlers(app)
+    app.add_exception_handler(IdempotentReplay, handle_replay)
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(cases_router)

@@ -120,6 +120,22 @@ class Problem(BaseModel):
     request_id: str | None = None
 
 
+def problem_body(
+    *, status: int, code: str, title: str, detail: str, instance: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if instance is not None:
+        body["instance"] = instance
+    body.update({key: value for key, value in extra.items() if value is not None})
+    return body
+
+
 def problem_response(
     request: Request | None,
     *,
@@ -130,20 +146,36 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + code,
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "code": code,
-    }
     if request is not None:
-        body["instance"] = request.url.path
-        request_id = getattr(request.state, "request_id", None)
-        if request_id:
-            body["request_id"] = request_id
-    body.update({key: value for key, value in extra.items() if value is not None})
+        extra.setdefault("request_id", getattr(request.state, "request_id", None))
+    body = problem_body(
+        status=status,
+        code=code,
+        title=title,
+        detail=detail,
+        instance=request.url.path if request is not None else None,
+        **extra,
+    )
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def problem_for(exc: DomainError | ApiProblem) -> dict[str, Any]:
+    """The problem body an error would be answered with, for embedding (batch item results)."""
+    if isinstance(exc, ApiProblem):
+        return problem_body(status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, **exc.extra)
+    return problem_body(
+        status=domain_status(exc),
+        code=exc.code,
+        title=exc.title,
+        detail=exc.detail,
+        rule=exc.rule,
+        missing=exc.missing if exc.missing or exc.rule else None,
+        **exc.extra,
+    )
+
+
+def domain_status(exc: DomainError) -> int:
+    return next((status for cls, status in DOMAIN_STATUS.items() if isinstance(exc, cls)), 409)
 
 
 def json_pointer(location: tuple[int | str, ...]) -> str:
@@ -163,34 +195,32 @@ def _validation_reason(error: dict[str, Any]) -> str:
     return str(error.get("msg", "Invalid value"))
 
 
-async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = [
+def invalid_input(errors: Any, prefix: tuple[int | str, ...] = (), rule: str | None = None) -> InvalidInput:
+    """pydantic errors -> a 422 domain error listing every invalid field with a JSON pointer; `prefix`
+    locates the validated part in the request (("details",), ("items", 3))."""
+    fields = [
         {
-            "pointer": json_pointer(tuple(err.get("loc", ()))),
+            "pointer": json_pointer((*prefix, *tuple(err.get("loc", ())))),
             "reason": _validation_reason(err),
             "type": str(err.get("type", "invalid")),
         }
-        for err in exc.errors()
+        for err in errors
     ]
-    count = len(errors)
-    return problem_response(
-        request,
-        status=422,
-        code="validation-failed",
-        title="The request is not valid",
-        detail=f"{count} invalid field{'s' if count != 1 else ''}: "
-        + ", ".join(error["pointer"] for error in errors),
-        errors=errors,
-    )
+    count = len(fields)
+    detail = f"{count} invalid field{'s' if count != 1 else ''}: " + ", ".join(f["pointer"] for f in fields)
+    return InvalidInput(detail, rule=rule, extra={"errors": fields})
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return await handle_domain_error(request, invalid_input(exc.errors()))
 
 
 async def handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    status = next((status for cls, status in DOMAIN_STATUS.items() if isinstance(exc, cls)), 409)
     return problem_response(
         request,
-        status=status,
+        status=domain_status(exc),
         code=exc.code,
         title=exc.title,
         detail=exc.detail,

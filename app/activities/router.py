@@ -7,12 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.activities import service
-from app.activities.schemas import ActivityCreate, ActivityKindRead, ActivityRead
+from app.activities.schemas import (
+    ActivityBatch,
+    ActivityBatchResult,
+    ActivityCreate,
+    ActivityKindRead,
+    ActivityRead,
+)
 from app.db import SessionDep
 from app.domain.activity_kinds import ACTIVITY_KINDS, ActivityKind
 from app.http import DEFAULT_PAGE_SIZE, CursorQuery, LimitQuery, horizon_days, set_etag, set_next_link, today
+from app.idempotency import IdempotencyDep
 from app.models.tenants import Role
-from app.problems import problem_responses
+from app.problems import ApiProblem, problem_responses
 from app.schemas import Page
 from app.security import Principal, PrincipalDep, require_roles
 
@@ -48,6 +55,7 @@ async def record_activity(
     response: Response,
     session: SessionDep,
     principal: ActivityWriter,
+    idem: IdempotencyDep,
 ) -> ActivityRead:
     recorded = await service.record_activity(
         session, principal, case_id, body, today(), horizon_days(request)
@@ -55,7 +63,40 @@ async def record_activity(
     response.status_code = status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK
     response.headers["Location"] = str(request.url_for("read_activity", activity_id=recorded.activity.id))
     set_etag(response, recorded.activity.version)
-    return service.to_read(recorded.activity)
+    result = service.to_read(recorded.activity)
+    await idem.remember(response, response.status_code, result)
+    return result
+
+
+@router.post(
+    "/activities/batch",
+    response_model=ActivityBatchResult,
+    responses=problem_responses(401, 403, 413, 422),
+    summary="Record many activities across cases (per-item results in input order)",
+    description="Each item gets every check of a single POST and its own result: `created`, `duplicate` "
+    "(its `external_id` is stored with the same content) or `error` with the problem a single POST would "
+    "have answered. One bad item never loses the good ones. Each affected case's deadlines are "
+    "recomputed once per batch.",
+)
+async def record_batch(
+    body: ActivityBatch,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: ActivityWriter,
+    idem: IdempotencyDep,
+) -> ActivityBatchResult:
+    limit = request.app.state.settings.batch_max_items
+    if len(body.items) > limit:
+        raise ApiProblem(
+            413,
+            "payload-too-large",
+            "Payload too large",
+            f"A batch holds at most {limit} items, not {len(body.items)}.",
+        )
+    result = await service.record_batch(session, principal, body.items, today(), horizon_days(request))
+    await idem.remember(response, status.HTTP_200_OK, result)
+    return result
 
 
 @router.get(

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from app.domain.activity_kinds import ActivityKind
 from app.schemas import ReadModel, StrictModel
@@ -87,3 +87,42 @@ class ActivityKindRead(ReadModel):
     physician_only: bool
     scope: Literal["case", "track_1", "track_2", "any_track"]
     satisfies: list[str]
+
+
+class ActivityBatchItem(ActivityCreate):
+    """One item of a batch: an activity and the case it belongs to."""
+
+    case_id: uuid.UUID
+
+
+def _item_schema() -> dict[str, Any]:
+    schema = ActivityBatchItem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return schema
+
+
+class ActivityBatch(StrictModel):
+    """Items are validated one by one, so one bad item never loses the good ones."""
+
+    items: list[dict[str, Any]] = Field(
+        min_length=1,
+        description="Activities across cases, each an ActivityBatchItem; at most BATCH_MAX_ITEMS "
+        "(default 10,000; 413 beyond).",
+        json_schema_extra={"items": _item_schema()},
+    )
+
+
+class BatchItemResult(BaseModel):
+    index: int = Field(description="Position of the item in the request.")
+    status: Literal["created", "duplicate", "error"]
+    activity_id: uuid.UUID | None = Field(description="The stored activity (created or duplicate).")
+    problem: dict[str, Any] | None = Field(
+        description="For errors: the RFC 9457 problem a single POST would have answered (code, rule, errors)."
+    )
+
+
+class ActivityBatchResult(BaseModel):
+    results: list[BatchItemResult] = Field(description="One per item, in input order.")
+    created: int
+    duplicates: int
+    errors: int

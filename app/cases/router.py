@@ -21,6 +21,7 @@ from app.http import (
     set_next_link,
     today,
 )
+from app.idempotency import IdempotencyDep
 from app.models.tenants import Role
 from app.problems import problem_responses
 from app.schemas import Page
@@ -39,12 +40,19 @@ CaseWriter = Annotated[Principal, Depends(require_roles(Role.admin, Role.case_ma
     summary="Open a case",
 )
 async def open_case(
-    body: CaseCreate, request: Request, response: Response, session: SessionDep, principal: CaseWriter
+    body: CaseCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CaseWriter,
+    idem: IdempotencyDep,
 ) -> CaseDetail:
     case = await service.open_case(session, principal.tenant_id, body, today(), horizon_days(request))
     response.headers["Location"] = str(request.url_for("read_case", case_id=case.id))
     set_etag(response, case.version)
-    return await case_detail(session, case, today(), horizon_days(request))
+    detail = await case_detail(session, case, today(), horizon_days(request))
+    await idem.remember(response, status.HTTP_201_CREATED, detail)
+    return detail
 
 
 @router.get("", response_model=Page[CaseRead], responses=problem_responses(401, 422), summary="List cases")

@@ -4,6 +4,7 @@ from app.db import Base
 from app.models.activities import Activity
 from app.models.cases import Case, SicknessPeriod
 from app.models.deadlines import StoredDeadline
+from app.models.idempotency import IdempotencyRecord
 from app.models.tenants import ApiKey, Tenant
 from app.models.tracks import Track, Track2Waiver, TrackPhase
 
@@ -12,6 +13,7 @@ __all__ = [
     "ApiKey",
     "Base",
     "Case",
+    "IdempotencyRecord",
     "SicknessPeriod",
     "StoredDeadline",
     "Tenant",

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from app.db import SessionDep
 from app.http import IfMatchHeader, horizon_days, required_version, set_etag, today
+from app.idempotency import IdempotencyDep
 from app.models.tenants import Role
 from app.problems import problem_responses
 from app.schemas import Page
@@ -50,12 +51,15 @@ async def add_period(
     response: Response,
     session: SessionDep,
     principal: PeriodWriter,
+    idem: IdempotencyDep,
 ) -> SicknessPeriodRead:
     period = await service.add_period(
         session, principal.tenant_id, case_id, body, today(), horizon_days(request)
     )
     set_etag(response, period.version)
-    return SicknessPeriodRead.model_validate(period)
+    result = SicknessPeriodRead.model_validate(period)
+    await idem.remember(response, status.HTTP_201_CREATED, result)
+    return result
 
 
 @router.patch(

@@ -6,7 +6,7 @@ sickness period, an activity, a track, a waiver, the case itself), so the stored
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -28,6 +28,15 @@ VOLUNTARY_EXTENSION_KIND = "voluntary_extension"
 WAGE_SANCTION_KIND = "wage_sanction"
 DEADLINE_WAIVER_KIND = "deadline_waiver"
 WORK_RESUMPTION_KIND = "work_resumption"
+
+# Activity kinds the timeline reads: its events and the kinds that carry other inputs.
+TIMELINE_INPUT_KINDS = (
+    *catalogue.EVENT_KINDS,
+    VOLUNTARY_EXTENSION_KIND,
+    WAGE_SANCTION_KIND,
+    DEADLINE_WAIVER_KIND,
+    WORK_RESUMPTION_KIND,
+)
 
 # Deadline statuses that do not depend on the day you look (stored as such; others are 'open').
 SETTLED_STATUSES = frozenset({"met", "met_late", "waived", "suspended", "not_applicable"})
@@ -104,45 +113,80 @@ def _int_detail(details: dict[str, Any], name: str) -> int | None:
 
 
 async def case_input(session: AsyncSession, case: Case, as_of: date, horizon_days: int) -> tl.TimelineInput:
-    """Everything the timeline reads about a stored case: three narrow queries."""
-    periods = (
-        await session.execute(
-            select(
-                SicknessPeriod.started_on,
-                SicknessPeriod.ended_on,
-                SicknessPeriod.pregnancy_leave_days,
-                SicknessPeriod.same_cause_not_pregnancy,
-            )
-            .where(SicknessPeriod.case_id == case.id)
-            .order_by(SicknessPeriod.started_on)
+    """Everything the timeline reads about a stored case."""
+    return (await cases_inputs(session, [case], as_of, horizon_days))[case.id]
+
+
+async def cases_inputs(
+    session: AsyncSession, cases: Sequence[Case], as_of: date, horizon_days: int
+) -> dict[uuid.UUID, tl.TimelineInput]:
+    """The timeline inputs of many cases in four narrow queries (not four per case)."""
+    ids = [case.id for case in cases]
+    by_case: dict[uuid.UUID, dict[str, list[Any]]] = {
+        case_id: {"periods": [], "activities": [], "tracks": [], "waivers": []} for case_id in ids
+    }
+    periods = await session.execute(
+        select(
+            SicknessPeriod.case_id,
+            SicknessPeriod.started_on,
+            SicknessPeriod.ended_on,
+            SicknessPeriod.pregnancy_leave_days,
+            SicknessPeriod.same_cause_not_pregnancy,
         )
-    ).all()
-    activities = (
-        await session.execute(
-            select(Activity.id, Activity.kind, Activity.occurred_on, Activity.track_id, Activity.details)
-            .where(Activity.case_id == case.id, Activity.counts_for_deadline.is_(True))
-            .order_by(Activity.occurred_on, Activity.created_at)
+        .where(SicknessPeriod.case_id.in_(ids))
+        .order_by(SicknessPeriod.case_id, SicknessPeriod.started_on)
+    )
+    for period in periods:
+        by_case[period.case_id]["periods"].append(period)
+    activities = await session.execute(
+        select(
+            Activity.case_id,
+            Activity.id,
+            Activity.kind,
+            Activity.occurred_on,
+            Activity.track_id,
+            Activity.details,
         )
-    ).all()
-    tracks = (
-        await session.execute(
-            select(Track.id, Track.started_on, Track.ended_on, Track.progress_interval_days).where(
-                Track.case_id == case.id, Track.kind == "track_2"
-            )
+        .where(
+            Activity.case_id.in_(ids),
+            Activity.counts_for_deadline.is_(True),
+            Activity.kind.in_(TIMELINE_INPUT_KINDS),
         )
-    ).all()
-    waivers = (
-        await session.execute(
-            select(
-                Track2Waiver.id,
-                Track2Waiver.reason,
-                Track2Waiver.recorded_on,
-                Track2Waiver.expected_return_on,
-                Track2Waiver.withdrawn_on,
-            ).where(Track2Waiver.case_id == case.id)
+        .order_by(Activity.case_id, Activity.occurred_on, Activity.created_at)
+    )
+    for activity in activities:
+        by_case[activity.case_id]["activities"].append(activity)
+    tracks = await session.execute(
+        select(Track.case_id, Track.id, Track.started_on, Track.ended_on, Track.progress_interval_days).where(
+            Track.case_id.in_(ids), Track.kind == "track_2"
         )
-    ).all()
-    return build_case_input(case, periods, activities, tracks, waivers, as_of, horizon_days)
+    )
+    for track in tracks:
+        by_case[track.case_id]["tracks"].append(track)
+    waivers = await session.execute(
+        select(
+            Track2Waiver.case_id,
+            Track2Waiver.id,
+            Track2Waiver.reason,
+            Track2Waiver.recorded_on,
+            Track2Waiver.expected_return_on,
+            Track2Waiver.withdrawn_on,
+        ).where(Track2Waiver.case_id.in_(ids))
+    )
+    for waiver in waivers:
+        by_case[waiver.case_id]["waivers"].append(waiver)
+    return {
+        case.id: build_case_input(
+            case,
+            by_case[case.id]["periods"],
+            by_case[case.id]["activities"],
+            by_case[case.id]["tracks"],
+            by_case[case.id]["waivers"],
+            as_of,
+            horizon_days,
+        )
+        for case in cases
+    }
 
 
 def build_case_input(
@@ -233,23 +277,33 @@ async def refresh_case_deadlines(
 ) -> tl.Timeline:
     """Recompute the case's deadlines as of today and replace its stored rows; keep the case's status
     (open / recovered / closed) in step with the clock."""
-    timeline = await case_timeline(session, case, today, horizon_days)
-    await store_deadlines(session, case.tenant_id, case.id, timeline)
-    status = CASE_STATE_TO_STATUS[timeline.case_state]
-    if case.status != status or case.closed_on != timeline.closed_on:
-        case.status = status
-        case.closed_on = timeline.closed_on
-        case.closure_reason = timeline.closure_reason
-    return timeline
+    return (await refresh_deadlines(session, [case], today, horizon_days))[case.id]
 
 
-async def store_deadlines(
-    session: AsyncSession, tenant_id: uuid.UUID, case_id: uuid.UUID, timeline: tl.Timeline
-) -> None:
-    await session.execute(delete(StoredDeadline).where(StoredDeadline.case_id == case_id))
-    rows = [deadline_row(tenant_id, case_id, deadline) for deadline in timeline.deadlines]
+async def refresh_deadlines(
+    session: AsyncSession, cases: Sequence[Case], today: date, horizon_days: int
+) -> dict[uuid.UUID, tl.Timeline]:
+    """The same for many cases at once: one load, one DELETE and one INSERT for all of them."""
+    if not cases:
+        return {}
+    inputs = await cases_inputs(session, cases, today, horizon_days)
+    timelines = {case_id: tl.compute_timeline(timeline_input) for case_id, timeline_input in inputs.items()}
+    await session.execute(delete(StoredDeadline).where(StoredDeadline.case_id.in_(list(timelines))))
+    rows = [
+        deadline_row(case.tenant_id, case.id, deadline)
+        for case in cases
+        for deadline in timelines[case.id].deadlines
+    ]
     if rows:
         await session.execute(insert(StoredDeadline), rows)
+    for case in cases:
+        timeline = timelines[case.id]
+        status = CASE_STATE_TO_STATUS[timeline.case_state]
+        if case.status != status or case.closed_on != timeline.closed_on:
+            case.status = status
+            case.closed_on = timeline.closed_on
+            case.closure_reason = timeline.closure_reason
+    return timelines
 
 
 def deadline_row(tenant_id: uuid.UUID, case_id: uuid.UUID, deadline: tl.Deadline) -> dict[str, Any]:

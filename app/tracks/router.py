@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from app.db import SessionDep
 from app.http import horizon_days, set_etag, today
+from app.idempotency import IdempotencyDep
 from app.models.tenants import Role
 from app.problems import problem_responses
 from app.schemas import Page
@@ -41,13 +42,16 @@ async def start_track(
     response: Response,
     session: SessionDep,
     principal: TrackWriter,
+    idem: IdempotencyDep,
 ) -> TrackRead:
     track = await service.start_track(
         session, principal.tenant_id, case_id, body, today(), horizon_days(request)
     )
     response.headers["Location"] = str(request.url_for("read_track", track_id=track.id))
     set_etag(response, track.version)
-    return await service.read_track(session, track)
+    result = await service.read_track(session, track)
+    await idem.remember(response, status.HTTP_201_CREATED, result)
+    return result
 
 
 @router.get(
@@ -89,10 +93,13 @@ async def transition(
     response: Response,
     session: SessionDep,
     principal: PhaseWriter,
+    idem: IdempotencyDep,
 ) -> TrackRead:
     track = await service.transition(session, principal.tenant_id, track_id, body, today())
     set_etag(response, track.version)
-    return await service.read_track(session, track)
+    result = await service.read_track(session, track)
+    await idem.remember(response, status.HTTP_201_CREATED, result)
+    return result
 
 
 @router.post(
@@ -108,6 +115,7 @@ async def close_track(
     response: Response,
     session: SessionDep,
     principal: TrackWriter,
+    idem: IdempotencyDep,
 ) -> TrackRead:
     track = await service.close_track(
         session,
@@ -119,7 +127,9 @@ async def close_track(
         allow_small_employer_track_1_closure=request.app.state.settings.allow_small_employer_track_1_closure,
     )
     set_etag(response, track.version)
-    return await service.read_track(session, track)
+    result = await service.read_track(session, track)
+    await idem.remember(response, status.HTTP_200_OK, result)
+    return result
 
 
 @router.put(

@@ -1,0 +1,200 @@
+"""Activity ingestion for scripts: batches, external ids, Idempotency-Key; nothing duplicated or lost."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import httpx
+from fastapi import FastAPI
+
+from app.models.tenants import Role
+from tests.api.scenario import Api
+from tests.conftest import CommittedWorld, TenantKeys
+
+
+def contact(case_id: str, n: int, **extra: object) -> dict:
+    return {
+        "case_id": case_id,
+        "kind": "employee_contact",
+        "occurred_on": "2026-03-02",
+        "external_id": f"script-{n}",
+        "summary": f"Call {n}",
+        **extra,
+    }
+
+
+async def post_batch(api: Api, items: list[dict], **kwargs: object) -> httpx.Response:
+    return await api.call("POST", "/activities/batch", json={"items": items}, role=Role.integration, **kwargs)
+
+
+async def test_a_mixed_batch_gets_a_result_per_item(
+    client: httpx.AsyncClient, tenant_a: TenantKeys, tenant_b: TenantKeys
+) -> None:
+    api = Api(client, tenant_a)
+    case = (await api.open_case("2026-01-05"))["id"]
+    other_tenants_case = (await Api(client, tenant_b).open_case("2026-01-05"))["id"]
+    track = (await api.start_track(case, "track_2", "2026-06-01")).json()["id"]
+    single = {key: value for key, value in contact(case, 0).items() if key != "case_id"}
+    await api.call("POST", f"/cases/{case}/activities", json=single, expect=201)
+    items = [
+        contact(case, 1),  # 0 created
+        contact("00000000-0000-0000-0000-000000000000", 2),  # 1 unknown case
+        contact(other_tenants_case, 3),  # 2 another tenant's case: not found
+        {**contact(case, 4), "kind": "lunch"},  # 3 invalid kind
+        {**contact(case, 5), "occurred_on": "2026-01-04"},  # 4 before the first sick day (P6)
+        {**contact(case, 6), "occurred_on": "2026-02-30"},  # 5 not a date
+        contact(case, 0),  # 6 stored before with the same content: duplicate
+        {**contact(case, 0), "summary": "Other"},  # 7 stored before with other content: conflict
+        contact(case, 1),  # 8 the same as item 0: duplicate of it
+        {
+            "case_id": case,
+            "kind": "job_application",
+            "occurred_on": "2026-06-02",
+            "track_id": track,
+            "details": {"employer": "X"},
+        },  # 9 details incomplete
+        {
+            "case_id": case,
+            "kind": "job_application",
+            "occurred_on": "2026-06-02",
+            "track_id": track,
+            "details": {"employer": "X", "vacancy": "Planner", "result": "pending"},
+        },  # 10 created
+        {"case_id": case, "kind": "problem_analysis", "occurred_on": "2026-02-01"},  # 11 physician only
+        {**contact(case, 12), "colour": "red"},  # 12 unknown field
+    ]
+    response = await post_batch(api, items, expect=200)
+    body = response.json()
+    results = body["results"]
+    assert [r["index"] for r in results] == list(range(len(items)))
+    outcome = [
+        (r["status"], (r["problem"] or {}).get("code"), (r["problem"] or {}).get("rule")) for r in results
+    ]
+    assert outcome == [
+        ("created", None, None),
+        ("error", "not-found", None),
+        ("error", "not-found", None),
+        ("error", "validation-failed", None),
+        ("error", "rule-violated", "P6"),
+        ("error", "validation-failed", None),
+        ("duplicate", None, None),
+        ("error", "conflict", "A5"),
+        ("duplicate", None, None),
+        ("error", "validation-failed", "A1"),
+        ("created", None, None),
+        ("error", "forbidden", None),
+        ("error", "validation-failed", None),
+    ]
+    assert results[8]["activity_id"] == results[0]["activity_id"]
+    assert {e["pointer"] for e in results[3]["problem"]["errors"]} == {"#/items/3/kind"}
+    assert {e["pointer"] for e in results[9]["problem"]["errors"]} == {
+        "#/items/9/details/vacancy",
+        "#/items/9/details/result",
+    }
+    assert {e["pointer"] for e in results[12]["problem"]["errors"]} == {"#/items/12/colour"}
+    assert (body["created"], body["duplicates"], body["errors"]) == (2, 2, 9)
+    stored = (await api.call("GET", f"/cases/{case}/activities", params={"limit": 500}, expect=200)).json()[
+        "items"
+    ]
+    assert sorted(a["external_id"] or "" for a in stored) == ["", "script-0", "script-1"]
+
+
+async def test_a_batch_satisfies_deadlines_of_every_case_it_touches(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    api = Api(client, tenant_a)
+    cases = [(await api.open_case("2026-01-05"))["id"] for _ in range(3)]
+    items = [
+        {"case_id": c, "kind": "occupational_health_notification", "occurred_on": "2026-01-08"} for c in cases
+    ]
+    assert (await post_batch(api, items, expect=200)).json()["created"] == 3
+    met = (
+        await api.call(
+            "GET", "/deadlines", params={"status": "met", "code": "occupational_health_notified"}, expect=200
+        )
+    ).json()["items"]
+    assert sorted(i["case_id"] for i in met) == sorted(cases)
+
+
+async def test_too_many_items_is_413(client: httpx.AsyncClient, tenant_a: TenantKeys, app: FastAPI) -> None:
+    api = Api(client, tenant_a)
+    limit = app.state.settings.batch_max_items
+    response = await post_batch(api, [{}] * (limit + 1))
+    assert response.status_code == 413 and response.json()["code"] == "payload-too-large"
+
+
+async def test_the_same_batch_three_times_at_once_is_stored_once(committed: CommittedWorld) -> None:
+    api = Api(committed.client, committed.tenant)
+    cases = [(await api.open_case("2026-01-05"))["id"] for _ in range(5)]
+    items = [contact(cases[n % 5], n) for n in range(300)]
+    responses = await asyncio.gather(*(post_batch(api, items, expect=200) for _ in range(3)))
+    bodies = [r.json() for r in responses]
+    assert sorted((b["created"], b["duplicates"], b["errors"]) for b in bodies) == [
+        (0, 300, 0),
+        (0, 300, 0),
+        (300, 0, 0),
+    ]
+    ids = [[r["activity_id"] for r in b["results"]] for b in bodies]
+    assert ids[0] == ids[1] == ids[2]
+    total = 0
+    for case in cases:
+        total += len(
+            (await api.call("GET", f"/cases/{case}/activities", params={"limit": 500}, expect=200)).json()[
+                "items"
+            ]
+        )
+    assert total == 300
+
+
+async def test_idempotency_key_replays_and_refuses_reuse(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    api = Api(client, tenant_a)
+    case = (await api.open_case("2026-01-05"))["id"]
+    body = {"kind": "employee_contact", "occurred_on": "2026-01-09", "summary": "Call"}
+    headers = {"Idempotency-Key": "retry-123"}
+    first = await api.call("POST", f"/cases/{case}/activities", json=body, headers=headers, expect=201)
+    again = await api.call("POST", f"/cases/{case}/activities", json=body, headers=headers, expect=201)
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["location"] == first.headers["location"]
+    reused = await api.call(
+        "POST", f"/cases/{case}/activities", json={**body, "summary": "Other"}, headers=headers
+    )
+    assert reused.status_code == 422 and reused.json()["code"] == "idempotency-key-reused"
+    listed = (await api.call("GET", f"/cases/{case}/activities", expect=200)).json()["items"]
+    assert len(listed) == 1
+    # Keys are per tenant: another tenant's identical key is a different request.
+    opened = await api.call(
+        "POST",
+        "/cases",
+        json={"employee": {"external_ref": "X"}, "first_sick_day": "2026-01-05"},
+        headers={"Idempotency-Key": "open-1"},
+        expect=201,
+    )
+    replay = await api.call(
+        "POST",
+        "/cases",
+        json={"employee": {"external_ref": "X"}, "first_sick_day": "2026-01-05"},
+        headers={"Idempotency-Key": "open-1"},
+        expect=201,
+    )
+    assert replay.json()["id"] == opened.json()["id"]
+
+
+async def test_concurrent_requests_with_one_key_run_once(committed: CommittedWorld) -> None:
+    api = Api(committed.client, committed.tenant)
+    case = (await api.open_case("2026-01-05"))["id"]
+    body = {"kind": "employee_contact", "occurred_on": "2026-01-09", "summary": "Call"}
+    responses = await asyncio.gather(
+        *(
+            api.call("POST", f"/cases/{case}/activities", json=body, headers={"Idempotency-Key": "same"})
+            for _ in range(10)
+        )
+    )
+    assert Counter(r.status_code for r in responses) == {201: 10}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert sum(r.headers.get("idempotent-replayed") == "true" for r in responses) == 9
+    listed = (await api.call("GET", f"/cases/{case}/activities", expect=200)).json()["items"]
+    assert len(listed) == 1
