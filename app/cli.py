@@ -149,6 +149,26 @@ def create_key_command(
 
 
 @cli.command()
+def housekeeping() -> None:
+    """Delete stored Idempotency-Key responses past their expiry (run it daily, e.g. from cron)."""
+    from sqlalchemy import delete, func
+
+    from app.models.idempotency import IdempotencyRecord
+    from app.runtime import resolve_database_url
+
+    settings = get_settings()
+    resolve_database_url(settings)
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        result = await session.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.expires_at < func.now())
+        )
+        return result.rowcount
+
+    typer.echo(f"deleted {asyncio.run(_in_transaction(settings, work))} expired idempotency records")
+
+
+@cli.command()
 def openapi(
     check: Annotated[bool, typer.Option(help="Only check that the committed file is current")] = False,
 ) -> None:
