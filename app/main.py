@@ -19,6 +19,7 @@ from app.idempotency import IdempotentReplay, handle_replay
 from app.logging import configure_logging
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.problems import install_database_handlers, install_problem_handlers
+from app.reports.router import router as reports_router
 from app.runtime import migrate_to_head_async, resolve_database_url
 from app.sickness_periods.router import router as sickness_periods_router
 from app.timeline.router import router as timeline_router
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     api.include_router(deadlines_router)
     api.include_router(tracks_router)
     api.include_router(activities_router)
+    api.include_router(reports_router)
     app.include_router(api)
     app.include_router(health_router)
 
