@@ -169,6 +169,21 @@ def housekeeping() -> None:
 
 
 @cli.command()
+def purge() -> None:
+    """Erase (pseudonymise) cases closed longer ago than RETENTION_YEARS_AFTER_CLOSE (run it daily)."""
+    from app.domain.tracks import add_months
+    from app.employees.service import purge_closed_before
+    from app.http import today
+    from app.runtime import resolve_database_url
+
+    settings = get_settings()
+    resolve_database_url(settings)
+    cutoff = add_months(today(), -12 * settings.retention_years_after_close)
+    erased = asyncio.run(_in_transaction(settings, lambda session: purge_closed_before(session, cutoff)))
+    typer.echo(f"erased {erased} cases closed before {cutoff}")
+
+
+@cli.command()
 def openapi(
     check: Annotated[bool, typer.Option(help="Only check that the committed file is current")] = False,
 ) -> None:

@@ -42,6 +42,15 @@ class Settings(BaseSettings):
         default=24, ge=1, description="How long a response stored under an Idempotency-Key is replayed."
     )
     batch_max_items: int = Field(default=10_000, ge=1, description="Items per activity batch; more is 413.")
+    rate_limit: str = Field(
+        default="1200/minute", description="Per API key, `limits` notation (e.g. 20/second); empty: off."
+    )
+    rate_limit_storage_uri: str = Field(
+        default="async+memory://", description="Where counts live; async+redis://… to share across replicas."
+    )
+    retention_years_after_close: int = Field(
+        default=2, ge=0, description="Years after a case closes before `poortwachter purge` erases it."
+    )
     allow_small_employer_track_1_closure: bool = Field(
         default=False,
         description="P4: the planned rule letting small employers close Track 1 in year two (not law yet).",

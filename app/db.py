@@ -32,7 +32,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_s,
-        pool_pre_ping=True,
+        # No pre-ping round trip per checkout: a connection broken by a server restart fails its
+        # request with 503, is invalidated with the rest of the pool, and the next request reconnects.
+        pool_pre_ping=False,
         connect_args={
             "timeout": settings.db_connect_timeout_s,
             "server_settings": {
@@ -50,16 +52,51 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session. Services only flush; this commits when the endpoint returned normally and
     rolls back otherwise. Declared with scope="function" so the commit happens before the response is
-    sent: a failed commit becomes an error response, never a 2xx."""
+    sent: a failed commit becomes an error response, never a 2xx. The request's audit entry (A6) is
+    written in the same transaction on success, and on its own after a rollback."""
+    from app.audit import service as audit
+
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with factory() as session:
         try:
             yield session
-        except BaseException:
+        except BaseException as exc:
             await session.rollback()
+            if not _unavailable(exc):
+                await _record_refusal(factory, request, _outcome(exc))
             raise
         else:
+            await audit.record(session, request, "success")
             await session.commit()
+
+
+async def _record_refusal(factory: async_sessionmaker[AsyncSession], request: Request, outcome: str) -> None:
+    from app.audit import service as audit
+
+    async with factory() as session, session.begin():
+        await audit.record(session, request, outcome)
+
+
+def _outcome(exc: BaseException) -> str:
+    """The problem code a refused request answers with, as the audit log's outcome."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, str):
+        return code
+    status = getattr(exc, "status_code", None)
+    if status == 404:
+        return "not-found"
+    if type(exc).__name__ == "RequestValidationError":
+        return "validation-failed"
+    if type(exc).__name__ == "IdempotentReplay":
+        return "replayed"
+    return "error"
+
+
+def _unavailable(exc: BaseException) -> bool:
+    """Database outages: there is nothing to write the refusal to."""
+    from sqlalchemy import exc as sa_exc
+
+    return isinstance(exc, sa_exc.DBAPIError | sa_exc.TimeoutError | OSError)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -5,20 +5,26 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.routing import APIRoute
 from prometheus_fastapi_instrumentator import Instrumentator
 
 from app import __version__
+from app.access import authorize
 from app.activities.router import router as activities_router
+from app.api_keys.router import router as api_keys_router
+from app.audit.router import router as audit_router
 from app.cases.router import router as cases_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.deadlines.router import router as deadlines_router
+from app.employees.router import router as employees_router
 from app.health.router import router as health_router
 from app.idempotency import IdempotentReplay, handle_replay
 from app.logging import configure_logging
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.problems import install_database_handlers, install_problem_handlers
+from app.rate_limit import KeyRateLimiter
 from app.reports.router import router as reports_router
 from app.runtime import migrate_to_head_async, resolve_database_url
 from app.sickness_periods.router import router as sickness_periods_router
@@ -36,6 +42,12 @@ statutory timeline, Track 1 and Track 2 (in parallel), their phases, activities 
 * Single resources carry `version` and an `ETag`; `PATCH` requires `If-Match`.
 * Lists use cursor pagination: `?limit=` and `?cursor=`, `next_cursor` in the body and a `Link` header.
 """
+
+
+def operation_id(route: APIRoute) -> str:
+    """operationIds are the route names (open_case, …): short for generated clients, and the keys of
+    the permission table."""
+    return route.name
 
 
 def create_app(settings: Settings | None = None, *, migrate_on_start: bool = True) -> FastAPI:
@@ -56,6 +68,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
             await engine.dispose()
 
     app = FastAPI(
+        generate_unique_id_function=operation_id,
         title="Poortwachter reintegration API",
         version=__version__,
         description=DESCRIPTION,
@@ -65,11 +78,13 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.rate_limiter = KeyRateLimiter(settings.rate_limit, settings.rate_limit_storage_uri)
     install_problem_handlers(app)
     install_database_handlers(app)
     app.add_exception_handler(IdempotentReplay, handle_replay)
 
-    api = APIRouter(prefix=API_PREFIX)
+    # Every API route: rate limit, resource visibility (404) and the permission table (403) first.
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authorize)])
     api.include_router(cases_router)
     api.include_router(sickness_periods_router)
     api.include_router(timeline_router)
@@ -77,6 +92,9 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     api.include_router(tracks_router)
     api.include_router(activities_router)
     api.include_router(reports_router)
+    api.include_router(api_keys_router)
+    api.include_router(audit_router)
+    api.include_router(employees_router)
     app.include_router(api)
     app.include_router(health_router)
 

@@ -63,7 +63,8 @@ async def record_activity(
     response.status_code = status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK
     response.headers["Location"] = str(request.url_for("read_activity", activity_id=recorded.activity.id))
     set_etag(response, recorded.activity.version)
-    result = service.to_read(recorded.activity)
+    medical = await service.medical_parts_for(session, principal, [recorded.activity.id])
+    result = service.to_read(recorded.activity, medical.get(recorded.activity.id))
     await idem.remember(response, response.status_code, result)
     return result
 
@@ -85,7 +86,8 @@ async def record_batch(
     session: SessionDep,
     principal: ActivityWriter,
     idem: IdempotencyDep,
-) -> ActivityBatchResult:
+) -> Response:
+    request.state.audit_fields = ["items"]
     limit = request.app.state.settings.batch_max_items
     if len(body.items) > limit:
         raise ApiProblem(
@@ -96,7 +98,8 @@ async def record_batch(
         )
     result = await service.record_batch(session, principal, body.items, today(), horizon_days(request))
     await idem.remember(response, status.HTTP_200_OK, result)
-    return result
+    # Serialised straight from the model: re-validating thousands of results would cost more than the work.
+    return Response(result.model_dump_json(), media_type="application/json")
 
 
 @router.get(
@@ -123,12 +126,16 @@ async def list_activities(
         track_id=track_id,
         occurred_from=occurred_from,
         occurred_to=occurred_to,
+        provider=principal.provider if principal.role is Role.coach else None,
     )
     rows, next_cursor = await service.list_activities(
         session, principal.tenant_id, case_id, filters, limit, cursor
     )
     set_next_link(request, response, next_cursor)
-    return Page[ActivityRead](items=[service.to_read(a) for a in rows], next_cursor=next_cursor)
+    medical = await service.medical_parts_for(session, principal, [a.id for a in rows])
+    return Page[ActivityRead](
+        items=[service.to_read(a, medical.get(a.id)) for a in rows], next_cursor=next_cursor
+    )
 
 
 @router.get(
@@ -142,7 +149,8 @@ async def read_activity(
 ) -> ActivityRead:
     activity = await service.get_activity(session, principal.tenant_id, activity_id)
     set_etag(response, activity.version)
-    return service.to_read(activity)
+    medical = await service.medical_parts_for(session, principal, [activity.id])
+    return service.to_read(activity, medical.get(activity.id))
 
 
 @router.get(

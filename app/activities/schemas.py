@@ -15,6 +15,20 @@ from app.schemas import ReadModel, StrictModel
 NON_MEDICAL = "Non-medical (A4): never a diagnosis, complaint or treatment."
 
 
+MEDICAL = "Medical (A3): stored apart and only ever shown to the occupational physician."
+
+
+class MedicalPart(StrictModel):
+    """The physician's medical notes on their own activity. Never part of `details`, never sent to any
+    role but the occupational physician, never in a report, export, webhook or log for anyone else."""
+
+    diagnosis: str | None = Field(default=None, max_length=4000, description=MEDICAL)
+    complaints: str | None = Field(default=None, max_length=4000, description=MEDICAL)
+    treatment: str | None = Field(default=None, max_length=4000, description=MEDICAL)
+    prognosis: str | None = Field(default=None, max_length=4000, description=MEDICAL)
+    notes: str | None = Field(default=None, max_length=8000, description=MEDICAL)
+
+
 class ActivityCreate(StrictModel):
     kind: ActivityKind
     occurred_on: date = Field(
@@ -27,6 +41,10 @@ class ActivityCreate(StrictModel):
     outcome: str | None = Field(default=None, max_length=4000, description=NON_MEDICAL)
     details: dict[str, Any] = Field(
         default_factory=dict, description="Validated per kind; see the ActivityDetails schemas."
+    )
+    medical: MedicalPart | None = Field(
+        default=None,
+        description="Occupational physician only, on the physician's own document kinds (A3).",
     )
     external_id: str | None = Field(
         default=None,
@@ -70,6 +88,11 @@ class ActivityRead(ReadModel):
     summary: str | None
     outcome: str | None
     details: dict[str, Any]
+    medical: MedicalPart | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="Present only in responses to the occupational physician, and only when recorded.",
+    )
     counts_for_deadline: bool = Field(
         description="Whether this record meets its deadline's requirements (e.g. a signed action plan, T3)."
     )

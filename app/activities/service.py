@@ -6,14 +6,14 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from pydantic import ValidationError
-from sqlalchemy import and_, or_, select, true
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import ColumnElement, Table, and_, any_, bindparam, insert, or_, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.activities.details import counts_for_deadline, details_json, validate_details
@@ -23,6 +23,7 @@ from app.activities.schemas import (
     ActivityCreate,
     ActivityRead,
     BatchItemResult,
+    MedicalPart,
     RecordedBy,
 )
 from app.cases.service import get_case
@@ -34,6 +35,8 @@ from app.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.http import decode_cursor, encode_cursor
 from app.models.activities import Activity
 from app.models.cases import Case
+from app.models.medical import ActivityMedicalPart
+from app.models.tenants import Role
 from app.models.tracks import Track, TrackPhase
 from app.problems import ApiProblem, forbidden, invalid_input, problem_for
 from app.security import Principal
@@ -64,11 +67,14 @@ def content_hash(body: ActivityCreate) -> str:
         "summary": body.summary,
         "outcome": body.outcome,
         "details": body.details,
+        "medical": body.medical.model_dump(exclude_none=True) if body.medical else None,
     }
     return hashlib.sha256(json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def to_read(activity: Activity) -> ActivityRead:
+def to_read(activity: Any, medical: dict[str, Any] | None = None) -> ActivityRead:
+    """From an Activity or a Core row of its columns."""
+    """`medical` is passed only when the reader is the occupational physician (A3)."""
     return ActivityRead(
         id=activity.id,
         case_id=activity.case_id,
@@ -78,6 +84,7 @@ def to_read(activity: Activity) -> ActivityRead:
         summary=activity.summary,
         outcome=activity.outcome,
         details=activity.details,
+        medical=MedicalPart.model_validate(medical) if medical is not None else None,
         counts_for_deadline=activity.counts_for_deadline,
         external_id=activity.external_id,
         recorded_by=RecordedBy(key_id=activity.recorded_by_key_id, role=activity.recorded_by_role),
@@ -94,19 +101,38 @@ def normalised_details(kind: ActivityKind, raw: dict[str, Any]) -> Any:
         raise invalid_input(exc.errors(), ("details",), rule="A1") from exc
 
 
-async def find_by_external_id(
-    session: AsyncSession, tenant_id: uuid.UUID, external_id: str
-) -> Activity | None:
+ACTIVITIES = cast(Table, Activity.__table__)
+ACTIVITY_COLUMNS = tuple(ACTIVITIES.c)
+
+
+async def find_by_external_id(session: AsyncSession, tenant_id: uuid.UUID, external_id: str) -> Any:
+    """The stored activity row (Core: the hot path of scripts that retry), or None."""
     return (
         await session.execute(
-            select(Activity).where(Activity.tenant_id == tenant_id, Activity.external_id == external_id)
+            select(*ACTIVITY_COLUMNS).where(
+                Activity.tenant_id == tenant_id, Activity.external_id == external_id
+            )
         )
-    ).scalar_one_or_none()
+    ).one_or_none()
+
+
+async def lock_case_for_activity(session: AsyncSession, tenant_id: uuid.UUID, case_id: uuid.UUID) -> Any:
+    """Lock the case row (activity writes on one case serialise) and read what the checks need."""
+    case = (
+        await session.execute(
+            select(Case.id, Case.first_sick_day, Case.status)
+            .where(Case.id == case_id, Case.tenant_id == tenant_id)
+            .with_for_update()
+        )
+    ).one_or_none()
+    if case is None:
+        raise NotFound(f"No case {case_id}.")
+    return case
 
 
 @dataclass(frozen=True, slots=True)
 class Recorded:
-    activity: Activity
+    activity: Any  # the stored row: an Activity or a Core row of its columns
     created: bool
 
 
@@ -122,8 +148,20 @@ def new_activity_row(
     """Every check a single POST and a batch item share (A1 placement and details, A3 role, P6 dates),
     and the row to insert. Raises the domain error or problem that refuses the item."""
     kind = body.kind
-    if activity_kinds.kind_facts(kind).physician_only and not principal.is_physician:
+    facts = activity_kinds.kind_facts(kind)
+    if facts.physician_only and not principal.is_physician:
         raise forbidden(f"Only the occupational physician records {kind.value} (A3).")
+    if body.medical is not None:
+        if not principal.is_physician:
+            raise forbidden("Only the occupational physician records a medical part (A3).")
+        if not facts.may_carry_medical_part:
+            raise InvalidInput(
+                f"A {kind.value} carries no medical part; only the physician's own documents do.",
+                rule="A3",
+                extra={
+                    "errors": [{"pointer": "#/medical", "reason": "Not allowed for this kind", "type": "A3"}]
+                },
+            )
     activity_kinds.check_activity_placement(kind, track.kind if track else None)
     # P6 reads only the first sick day and the track's dates from these snapshots.
     case_dates = track_rules.CaseFacts(
@@ -160,25 +198,51 @@ async def record_activity(
     horizon_days: int,
 ) -> Recorded:
     digest = content_hash(body)
+    case = await lock_case_for_activity(session, principal.tenant_id, case_id)
+    # Looked up under the case lock: a racing twin has committed by then, or waits for us.
     if body.external_id is not None:
         stored = await find_by_external_id(session, principal.tenant_id, body.external_id)
         if stored is not None:
             return _replay(stored, case_id, digest)
-    case = await get_case(session, principal.tenant_id, case_id, for_update=True)
-    if body.external_id is not None:  # a racing twin may have committed while we waited for the lock
-        stored = await find_by_external_id(session, principal.tenant_id, body.external_id)
-        if stored is not None:
-            return _replay(stored, case_id, digest)
     track = await _track_for(session, principal, case, body)
+    if principal.role is Role.coach and (track is None or track.provider != principal.provider):
+        raise forbidden("A coach records activities only in the tracks of their own provider.")
     snapshot = (await track_snapshots(session, principal.tenant_id, [track.id]))[track.id] if track else None
     row = new_activity_row(principal, body, case, snapshot, track.id if track else None, today, digest)
-    activity = Activity(**row)
-    session.add(activity)
-    await session.flush()
+    activity = (await session.execute(insert(ACTIVITIES).values(**row).returning(*ACTIVITY_COLUMNS))).one()
+    await store_medical_parts(session, principal.tenant_id, [(row["id"], body.medical)])
     if body.kind in TIMELINE_KINDS:
-        await refresh_case_deadlines(session, case, today, horizon_days)
-    await session.refresh(activity)
+        await refresh_case_deadlines(
+            session, await get_case(session, principal.tenant_id, case_id), today, horizon_days
+        )
     return Recorded(activity, created=True)
+
+
+async def store_medical_parts(
+    session: AsyncSession, tenant_id: uuid.UUID, parts: Sequence[tuple[uuid.UUID, MedicalPart | None]]
+) -> None:
+    rows = [
+        {"activity_id": activity_id, "tenant_id": tenant_id, "content": part.model_dump(exclude_none=True)}
+        for activity_id, part in parts
+        if part is not None
+    ]
+    if rows:
+        await session.execute(insert(ActivityMedicalPart), rows)
+
+
+async def medical_parts_for(
+    session: AsyncSession, principal: Principal, activity_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The medical parts of these activities, for the occupational physician; nothing for anyone else."""
+    if not principal.is_physician or not activity_ids:
+        return {}
+    rows = await session.execute(
+        select(ActivityMedicalPart.activity_id, ActivityMedicalPart.content).where(
+            ActivityMedicalPart.tenant_id == principal.tenant_id,
+            ActivityMedicalPart.activity_id.in_(list(activity_ids)),
+        )
+    )
+    return {activity_id: content for activity_id, content in rows.all()}
 
 
 async def track_snapshots(
@@ -218,7 +282,7 @@ async def track_snapshots(
     }
 
 
-def _replay(stored: Activity, case_id: uuid.UUID, digest: str) -> Recorded:
+def _replay(stored: Any, case_id: uuid.UUID, digest: str) -> Recorded:
     if stored.case_id != case_id or stored.content_hash != digest:
         raise Conflict(
             f"external_id {stored.external_id!r} is stored with other content (activity {stored.id}).",
@@ -229,7 +293,7 @@ def _replay(stored: Activity, case_id: uuid.UUID, digest: str) -> Recorded:
 
 
 async def _track_for(
-    session: AsyncSession, principal: Principal, case: Case, body: ActivityCreate
+    session: AsyncSession, principal: Principal, case: CaseSnapshot, body: ActivityCreate
 ) -> Track | None:
     if body.track_id is None:
         return None
@@ -263,6 +327,8 @@ class ActivityFilters:
     track_id: uuid.UUID | None = None
     occurred_from: date | None = None
     occurred_to: date | None = None
+    # Coach keys: only activities of this provider's tracks.
+    provider: str | None = None
 
 
 async def list_activities(
@@ -283,6 +349,12 @@ async def list_activities(
         query = query.where(Activity.occurred_on >= filters.occurred_from)
     if filters.occurred_to is not None:
         query = query.where(Activity.occurred_on <= filters.occurred_to)
+    if filters.provider is not None:
+        query = query.where(
+            Activity.track_id.in_(
+                select(Track.id).where(Track.case_id == case_id, Track.provider == filters.provider)
+            )
+        )
     if cursor is not None:
         position = decode_cursor(cursor, ("occurred_on", "id"))
         after_on, after_id = date.fromisoformat(position["occurred_on"]), uuid.UUID(position["id"])
@@ -340,19 +412,19 @@ async def record_batch(
         case.id: case
         for case in (
             await session.execute(
-                select(Case)
-                .where(Case.tenant_id == principal.tenant_id, Case.id.in_(case_ids))
+                select(Case.id, Case.first_sick_day, Case.status)
+                .where(Case.tenant_id == principal.tenant_id, in_array(Case.id, case_ids))
                 .order_by(Case.id)
                 .with_for_update()
             )
-        ).scalars()
+        ).all()
     }
     track_ids = {item.track_id for _, item in items if item.track_id is not None}
     tracks = await track_snapshots(session, principal.tenant_id, list(track_ids)) if track_ids else {}
     track_cases = (
         dict(
             (
-                await session.execute(select(Track.id, Track.case_id).where(Track.id.in_(list(track_ids))))
+                await session.execute(select(Track.id, Track.case_id).where(in_array(Track.id, track_ids)))
             ).all()
         )
         if track_ids
@@ -364,7 +436,7 @@ async def record_batch(
         for row in (
             await session.execute(
                 select(Activity.external_id, Activity.id, Activity.case_id, Activity.content_hash).where(
-                    Activity.tenant_id == principal.tenant_id, Activity.external_id.in_(external_ids)
+                    Activity.tenant_id == principal.tenant_id, in_array(Activity.external_id, external_ids)
                 )
             )
             if external_ids
@@ -426,14 +498,12 @@ async def record_batch(
 
     inserted: set[uuid.UUID] = set()
     if pending:
-        statement = (
-            pg_insert(Activity)
-            .on_conflict_do_nothing(
-                index_elements=["tenant_id", "external_id"], index_where=Activity.external_id.is_not(None)
-            )
-            .returning(Activity.id)
+        inserted = await copy_activities(session, [entry.row for entry in pending])
+        await store_medical_parts(
+            session,
+            principal.tenant_id,
+            [(entry.row["id"], entry.item.medical) for entry in pending if entry.row["id"] in inserted],
         )
-        inserted = set((await session.execute(statement, [entry.row for entry in pending])).scalars())
     lost = [entry for entry in pending if entry.row["id"] not in inserted]
     winners: dict[str | None, Any] = {}
     if lost:  # a concurrent writer stored the same external id between our read and our insert
@@ -460,12 +530,18 @@ async def record_batch(
         else:
             fail(entry.index, _conflict(entry.item.external_id or "", winner.id))
 
-    changed = {
+    changed_ids = {
         entry.item.case_id
         for entry in pending
         if entry.row["id"] in inserted and entry.item.kind in TIMELINE_KINDS
     }
-    await refresh_deadlines(session, [cases[case_id] for case_id in sorted(changed)], today, horizon_days)
+    if changed_ids:
+        changed = (
+            (await session.execute(select(Case).where(in_array(Case.id, sorted(changed_ids)))))
+            .scalars()
+            .all()
+        )
+        await refresh_deadlines(session, changed, today, horizon_days)
 
     final = [result for result in results if result is not None]
     assert len(final) == len(raw_items)
@@ -475,6 +551,56 @@ async def record_batch(
         duplicates=sum(r.status == "duplicate" for r in final),
         errors=sum(r.status == "error" for r in final),
     )
+
+
+def in_array(column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column = ANY(:array)`: one bind parameter, where IN (…) would compile thousands."""
+    condition: ColumnElement[bool] = column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return condition
+
+
+COPY_COLUMNS = (
+    "id",
+    "tenant_id",
+    "case_id",
+    "track_id",
+    "kind",
+    "occurred_on",
+    "summary",
+    "outcome",
+    "details",
+    "counts_for_deadline",
+    "external_id",
+    "content_hash",
+    "recorded_by_key_id",
+    "recorded_by_role",
+)
+
+
+async def copy_activities(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[uuid.UUID]:
+    """Insert many activities with COPY into a per-connection temporary table and one
+    INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING id; returns the ids actually inserted (an
+    external id that a concurrent writer stored first is skipped, not an error)."""
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    await driver.execute(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS activity_batch (LIKE activities INCLUDING DEFAULTS) "
+        "ON COMMIT DELETE ROWS"
+    )
+    await driver.copy_records_to_table(
+        "activity_batch",
+        records=[
+            tuple(json.dumps(row[c]) if c == "details" else row[c] for c in COPY_COLUMNS) for row in rows
+        ],
+        columns=COPY_COLUMNS,
+    )
+    inserted = await driver.fetch(
+        "INSERT INTO activities SELECT * FROM activity_batch "
+        "ON CONFLICT (tenant_id, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id"
+    )
+    await driver.execute("TRUNCATE activity_batch")
+    return {record["id"] for record in inserted}
 
 
 def _conflict(external_id: str, stored_id: uuid.UUID) -> Conflict:

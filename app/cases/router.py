@@ -77,6 +77,7 @@ async def list_cases(
         employee_ref=employee_ref,
         has_overdue=has_overdue,
         as_of=as_of or today(),
+        provider=principal.provider if principal.role is Role.coach else None,
     )
     rows, next_cursor = await service.list_cases(session, principal.tenant_id, filters, limit, cursor)
     set_next_link(request, response, next_cursor)

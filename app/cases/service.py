@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases.schemas import (
@@ -20,6 +20,7 @@ from app.deadlines.service import overdue_exists
 from app.domain.errors import InvalidInput, NotFound
 from app.http import decode_cursor, encode_cursor
 from app.models.cases import Case, SicknessPeriod
+from app.models.tracks import Track
 from app.problems import precondition_failed
 from app.timeline.service import refresh_case_deadlines
 
@@ -99,6 +100,8 @@ class CaseFilters:
     employee_ref: str | None = None
     has_overdue: bool | None = None
     as_of: date | None = None
+    # Coach keys: only cases with a track of this provider.
+    provider: str | None = None
 
 
 async def list_cases(
@@ -111,6 +114,8 @@ async def list_cases(
         query = query.where(Case.case_manager == filters.case_manager)
     if filters.employee_ref is not None:
         query = query.where(Case.employee_ref == filters.employee_ref)
+    if filters.provider is not None:
+        query = query.where(exists().where(Track.case_id == Case.id, Track.provider == filters.provider))
     if filters.has_overdue is not None:
         overdue = overdue_exists(filters.as_of or date.today())
         query = query.where(overdue if filters.has_overdue else ~overdue)

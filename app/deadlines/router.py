@@ -17,6 +17,7 @@ from app.http import (
     set_next_link,
     today,
 )
+from app.models.tenants import Role
 from app.problems import problem_responses
 from app.schemas import Page
 from app.security import PrincipalDep
@@ -53,6 +54,7 @@ async def list_deadlines(
         due_from=due_from,
         due_to=due_to,
         case_manager=case_manager,
+        provider=principal.provider if principal.role is Role.coach else None,
     )
     items, next_cursor = await service.worklist(
         session,

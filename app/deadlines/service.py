@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.http import decode_cursor, encode_cursor
 from app.models.cases import Case
 from app.models.deadlines import StoredDeadline
+from app.models.tracks import Track
 
 D = StoredDeadline
 
@@ -52,6 +53,8 @@ class WorklistFilters:
     due_to: date | None = None
     case_manager: str | None = None
     case_id: uuid.UUID | None = None
+    # Coach keys: only cases with a track of this provider.
+    provider: str | None = None
 
 
 async def worklist(
@@ -96,6 +99,8 @@ async def worklist(
         query = query.where(Case.case_manager == filters.case_manager)
     if filters.case_id is not None:
         query = query.where(D.case_id == filters.case_id)
+    if filters.provider is not None:
+        query = query.where(exists().where(Track.case_id == D.case_id, Track.provider == filters.provider))
     if cursor is not None:
         position = decode_cursor(cursor, ("due_on", "id"))
         after_due, after_id = date.fromisoformat(position["due_on"]), uuid.UUID(position["id"])

@@ -2,15 +2,19 @@
 
 from app.db import Base
 from app.models.activities import Activity
+from app.models.audit import AuditEvent
 from app.models.cases import Case, SicknessPeriod
 from app.models.deadlines import StoredDeadline
 from app.models.idempotency import IdempotencyRecord
+from app.models.medical import ActivityMedicalPart
 from app.models.tenants import ApiKey, Tenant
 from app.models.tracks import Track, Track2Waiver, TrackPhase
 
 __all__ = [
     "Activity",
+    "ActivityMedicalPart",
     "ApiKey",
+    "AuditEvent",
     "Base",
     "Case",
     "IdempotencyRecord",

@@ -59,3 +59,6 @@ class Activity(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
+
+    # The INSERT returns the server defaults (timestamps, version): no second round trip to read them.
+    __mapper_args__ = {"eager_defaults": True}

@@ -1,0 +1,131 @@
+"""Writing and reading the audit log. Every authenticated API request leaves one entry: a success in
+the same transaction as the change it made (so a change is never committed without its entry), a
+refusal in a short transaction of its own after the request's rollback."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import and_, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.http import decode_cursor, encode_cursor
+from app.models.audit import AuditEvent
+
+# Path parameters that name the resource a request is about, most specific first.
+RESOURCE_PARAMS = (
+    ("activity_id", "activity"),
+    ("period_id", "sickness_period"),
+    ("track_id", "track"),
+    ("key_id", "api_key"),
+    ("case_id", "case"),
+)
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def set_created_resource(request: Request, resource_type: str, resource_id: uuid.UUID | str) -> None:
+    """Routes that create a resource name it here, so its audit entry points at it."""
+    request.state.audit_resource = (resource_type, str(resource_id))
+
+
+def _resource(request: Request) -> tuple[str | None, str | None]:
+    created: tuple[str, str] | None = getattr(request.state, "audit_resource", None)
+    if created is not None:
+        return created
+    for param, resource_type in RESOURCE_PARAMS:
+        value = request.path_params.get(param)
+        if value is not None:
+            return resource_type, str(value)
+    if "employee_ref" in request.path_params:  # the reference is personal data: the log keeps no copy
+        return "employee", None
+    return None, None
+
+
+async def _changed_fields(request: Request) -> list[str]:
+    """Top-level field names of the JSON body: which fields a write touched, never their values."""
+    if request.method not in WRITE_METHODS:
+        return []
+    named: list[str] | None = getattr(request.state, "audit_fields", None)
+    if named is not None:  # set by routes whose bodies are too large to parse twice
+        return named
+    try:
+        body = json.loads(await request.body() or b"null")
+    except ValueError:
+        return []
+    return sorted(str(name)[:80] for name in body) if isinstance(body, dict) else []
+
+
+async def audit_values(request: Request, outcome: str) -> dict[str, Any] | None:
+    principal = getattr(request.state, "principal", None)
+    if principal is None:  # unauthenticated requests have no tenant to log under
+        return None
+    route = request.scope.get("route")
+    resource_type, resource_id = _resource(request)
+    return {
+        "id": uuid.uuid4(),
+        "at": datetime.now(UTC),  # the wall clock, not the transaction start: entries keep their order
+        "tenant_id": principal.tenant_id,
+        "key_id": principal.key_id,
+        "role": principal.role.value,
+        "action": getattr(route, "name", None) or "unknown",
+        "method": request.method,
+        "resource_type": resource_type,
+        "resource_id": resource_id,
+        "request_id": getattr(request.state, "request_id", None),
+        "outcome": outcome,
+        "changed_fields": await _changed_fields(request),
+    }
+
+
+async def record(session: AsyncSession, request: Request, outcome: str) -> None:
+    values = await audit_values(request, outcome)
+    if values is not None:
+        await session.execute(insert(AuditEvent).values(**values))
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilters:
+    action: str | None = None
+    resource_id: str | None = None
+    key_id: uuid.UUID | None = None
+    outcome: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+async def list_events(
+    session: AsyncSession, tenant_id: uuid.UUID, filters: AuditFilters, limit: int, cursor: str | None
+) -> tuple[list[AuditEvent], str | None]:
+    """Newest first."""
+    query = select(AuditEvent).where(AuditEvent.tenant_id == tenant_id)
+    if filters.action is not None:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.resource_id is not None:
+        query = query.where(AuditEvent.resource_id == filters.resource_id)
+    if filters.key_id is not None:
+        query = query.where(AuditEvent.key_id == filters.key_id)
+    if filters.outcome is not None:
+        query = query.where(AuditEvent.outcome == filters.outcome)
+    if filters.since is not None:
+        query = query.where(AuditEvent.at >= filters.since)
+    if filters.until is not None:
+        query = query.where(AuditEvent.at < filters.until)
+    if cursor is not None:
+        position = decode_cursor(cursor, ("at", "id"))
+        at, after_id = datetime.fromisoformat(position["at"]), uuid.UUID(position["id"])
+        query = query.where(or_(AuditEvent.at < at, and_(AuditEvent.at == at, AuditEvent.id < after_id)))
+    rows = list(
+        (
+            await session.execute(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit + 1))
+        ).scalars()
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor({"at": rows[-1].at.isoformat(), "id": str(rows[-1].id)})
+    return rows, next_cursor

@@ -1,0 +1,247 @@
+"""Medical segregation (A3), the append-only audit log (A6), key management and data-subject rights."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.employees.service import purge_closed_before
+from app.models.tenants import Role
+from tests.api.scenario import Api
+from tests.conftest import TenantKeys
+
+MARKER = "MedicalMarker-Hernia-4711"
+NAME = "Zeta Q. Uniquename"
+REF = "EMP-UNIQUE-9931"
+
+
+async def physician_case(client: httpx.AsyncClient, tenant: TenantKeys) -> tuple[Api, str, str]:
+    api = Api(client, tenant)
+    case = await api.open_case("2026-01-05", employee={"external_ref": REF, "display_name": NAME})
+    body = {
+        "kind": "problem_analysis",
+        "occurred_on": "2026-02-10",
+        "details": {"functional_limitations": "No lifting"},
+        "medical": {"diagnosis": MARKER, "treatment": "physiotherapy"},
+    }
+    created = await api.call(
+        "POST", f"/cases/{case['id']}/activities", json=body, role=Role.occupational_physician, expect=201
+    )
+    assert created.json()["medical"]["diagnosis"] == MARKER
+    return api, case["id"], created.json()["id"]
+
+
+async def test_the_medical_part_reaches_the_physician_only(
+    client: httpx.AsyncClient, tenant_a: TenantKeys, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        api, case_id, activity_id = await physician_case(client, tenant_a)
+        urls = [
+            f"/cases/{case_id}/activities",
+            f"/activities/{activity_id}",
+            f"/cases/{case_id}",
+            f"/cases/{case_id}/timeline",
+            "/deadlines",
+            "/audit-events",
+            f"/employees/{REF}/export",
+        ]
+        for role in Role:
+            for url in urls:
+                response = await api.call("GET", url, role=role)
+                if response.status_code == 403 or (role is Role.coach and response.status_code == 404):
+                    continue  # not this role's to read, or (coach) not a case of the coach's provider
+                assert response.status_code == 200, (role, url, response.text)
+                if role is Role.occupational_physician and "activities" in url:
+                    assert MARKER in response.text, url
+                else:
+                    assert MARKER not in response.text, (role, url)
+    service_log = "\n".join(str(r.__dict__) for r in caplog.records if not r.name.startswith("httpx"))
+    assert MARKER not in service_log
+
+
+async def test_only_the_physician_writes_a_medical_part(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    api = Api(client, tenant_a)
+    case_id = (await api.open_case())["id"]
+    body = {"kind": "employee_contact", "occurred_on": "2026-01-08", "medical": {"notes": MARKER}}
+    refused = await api.call("POST", f"/cases/{case_id}/activities", json=body, role=Role.case_manager)
+    assert refused.status_code == 403
+    wrong_kind = await api.call(
+        "POST", f"/cases/{case_id}/activities", json=body, role=Role.occupational_physician
+    )
+    assert wrong_kind.status_code == 422 and wrong_kind.json()["rule"] == "A3"
+
+
+async def test_the_audit_log_cannot_be_changed(
+    client: httpx.AsyncClient, db: AsyncSession, tenant_a: TenantKeys
+) -> None:
+    api = Api(client, tenant_a)
+    await api.open_case()
+    for statement in (
+        "UPDATE audit_events SET outcome = 'x'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with db.begin_nested():
+                await db.execute(text(statement))
+
+
+async def test_every_write_appears_once(client: httpx.AsyncClient, tenant_a: TenantKeys) -> None:
+    api = Api(client, tenant_a)
+    case_id = (await api.open_case())["id"]
+    track = (await api.start_track(case_id, "track_1", "2026-02-01")).json()
+    await api.activity(
+        case_id,
+        "job_inventory",
+        "2026-02-02",
+        track_id=track["id"],
+        roles_considered=[{"role": "Planner", "suitable": True}],
+    )
+    await api.move(track["id"], "resumption", "2026-02-03")
+    await api.call("PATCH", f"/cases/{case_id}", json={"case_manager": "anna"}, headers={"If-Match": '"1"'})
+    refused = await api.move(track["id"], "completion", "2026-02-04", expect=None)
+    assert refused.status_code == 409
+    events = (
+        await api.call("GET", "/audit-events", role=Role.admin, params={"limit": 500}, expect=200)
+    ).json()
+    writes = [(e["action"], e["outcome"]) for e in events["items"] if e["method"] != "GET"]
+    assert sorted(writes) == sorted(
+        [
+            ("open_case", "success"),
+            ("start_track", "success"),
+            ("record_activity", "success"),
+            ("transition", "success"),
+            ("update_case", "success"),
+            ("transition", "rule-violated"),
+        ]
+    )
+    patch = next(e for e in events["items"] if e["action"] == "update_case")
+    assert patch["changed_fields"] == ["case_manager"] and patch["resource_id"] == case_id
+    assert "anna" not in str(events)  # names of fields, never values
+    reads = [e for e in events["items"] if e["action"] == "list_audit_events"]
+    assert reads == []  # the read that lists them is committed with its own response
+
+
+async def test_key_rotation_revocation_and_last_use(client: httpx.AsyncClient, tenant_a: TenantKeys) -> None:
+    api = Api(client, tenant_a)
+    made = await api.call(
+        "POST", "/api-keys", json={"name": "sync", "role": "integration"}, role=Role.admin, expect=201
+    )
+    old = made.json()
+    old_headers = {"Authorization": f"Bearer {old['key']}"}
+    assert (await client.get("/api/v1/cases", headers=old_headers)).status_code == 200
+    rotated = await api.call(
+        "POST",
+        f"/api-keys/{old['id']}/rotation",
+        json={"old_key_expires_in_hours": 1},
+        role=Role.admin,
+        expect=201,
+    )
+    new_headers = {"Authorization": f"Bearer {rotated.json()['key']}"}
+    # Two live keys while clients switch over.
+    assert (await client.get("/api/v1/cases", headers=old_headers)).status_code == 200
+    assert (await client.get("/api/v1/cases", headers=new_headers)).status_code == 200
+    listed = (await api.call("GET", "/api-keys", role=Role.admin, expect=200)).json()["items"]
+    by_id = {k["id"]: k for k in listed}
+    assert by_id[old["id"]]["expires_at"] is not None and by_id[old["id"]]["last_used_at"] is not None
+    assert "key" not in by_id[old["id"]]  # the secret is never listed
+    await api.call("DELETE", f"/api-keys/{rotated.json()['id']}", role=Role.admin, expect=204)
+    assert (await client.get("/api/v1/cases", headers=new_headers)).status_code == 401
+    coach = await api.call("POST", "/api-keys", json={"name": "c", "role": "coach"}, role=Role.admin)
+    assert coach.status_code == 422
+
+
+async def test_export_and_erasure_round_trip(
+    client: httpx.AsyncClient, db: AsyncSession, tenant_a: TenantKeys
+) -> None:
+    api, case_id, _ = await physician_case(client, tenant_a)
+    await api.activity(case_id, "employee_contact", "2026-01-09")
+    await api.call(
+        "POST",
+        f"/cases/{case_id}/activities",
+        expect=201,
+        headers={"Idempotency-Key": "k1"},
+        json={
+            "kind": "employee_view",
+            "occurred_on": "2026-01-10",
+            "summary": f"{NAME} agrees",
+            "details": {"view": f"{NAME} says yes"},
+        },
+    )
+    exported = (await api.call("GET", f"/employees/{REF}/export", role=Role.admin, expect=200)).json()
+    assert exported["cases"][0]["employee_display_name"] == NAME
+    assert len(exported["cases"][0]["activities"]) == 3
+    assert MARKER not in str(exported)  # an admin's export has no medical part
+
+    erased = (await api.call("POST", f"/employees/{REF}/erasure", role=Role.admin, expect=200)).json()
+    assert erased["cases"] == 1 and erased["activities"] == 3
+    for value in (NAME, REF, MARKER):
+        for (table,) in (
+            await db.execute(
+                text(
+                    "SELECT table_name FROM information_schema.tables "
+                    "WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+                )
+            )
+        ).all():
+            hits = (
+                await db.execute(
+                    text(f'SELECT count(*) FROM "{table}" t WHERE t::text LIKE :v'), {"v": f"%{value}%"}
+                )
+            ).scalar_one()
+            assert hits == 0, (value, table)
+    # The statistics stay: the case, its dates, its activities' kinds.
+    case = (await api.call("GET", f"/cases/{case_id}", expect=200)).json()
+    assert case["employee"]["external_ref"] == erased["pseudonym"] and case["first_sick_day"] == "2026-01-05"
+    kinds = [
+        a["kind"] for a in (await api.call("GET", f"/cases/{case_id}/activities", expect=200)).json()["items"]
+    ]
+    assert sorted(kinds) == ["employee_contact", "employee_view", "problem_analysis"]
+
+
+async def test_retention_purges_cases_closed_long_ago(
+    client: httpx.AsyncClient, db: AsyncSession, tenant_a: TenantKeys
+) -> None:
+    api = Api(client, tenant_a)
+    case = await api.open_case(
+        "2026-01-05", employee={"external_ref": REF, "display_name": NAME}, employment_ends_on="2026-02-01"
+    )
+    assert (await api.call("GET", f"/cases/{case['id']}", expect=200)).json()["status"] == "closed"
+    assert await purge_closed_before(db, date(2026, 2, 1)) == 0
+    assert await purge_closed_before(db, date(2028, 3, 1)) == 1
+    after = (await api.call("GET", f"/cases/{case['id']}", expect=200)).json()
+    assert after["employee"]["display_name"] is None and after["employee"]["external_ref"].startswith(
+        "erased-"
+    )
+
+
+async def test_rate_limit_answers_429_with_retry_after(
+    settings: Settings, db: AsyncSession, tenant_a: TenantKeys
+) -> None:
+    from app.main import create_app
+
+    app = create_app(settings.model_copy(update={"rate_limit": "3/minute"}), migrate_on_start=False)
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    app.state.sessionmaker = async_sessionmaker(
+        bind=db.bind, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
+    )
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        statuses = [
+            (await client.get("/api/v1/cases", headers=tenant_a.headers())).status_code for _ in range(4)
+        ]
+        limited = await client.get("/api/v1/cases", headers=tenant_a.headers())
+        other_key = await client.get("/api/v1/cases", headers=tenant_a.headers(Role.viewer))
+    assert statuses == [200, 200, 200, 429]
+    assert limited.json()["code"] == "rate-limited" and int(limited.headers["retry-after"]) >= 1
+    assert other_key.status_code == 200  # per key
