@@ -70,6 +70,7 @@ async def ensure_visible(session: AsyncSession, principal: Principal, params: di
 
 async def authorize(request: Request, session: SessionDep, principal: PrincipalDep) -> None:
     await request.app.state.rate_limiter.check(principal)
+    # The lookup runs before the body is validated, so another tenant's id answers 404 whatever was sent.
     await ensure_visible(session, principal, request.path_params)
     operation = getattr(request.scope.get("route"), "name", "")
     if not allowed(operation, principal.role):

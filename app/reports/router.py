@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
+from app.activities.service import medical_parts_for
 from app.db import SessionDep
 from app.http import AsOfQuery, horizon_days, today
 from app.problems import problem_responses
@@ -98,6 +99,11 @@ async def reintegration_report(
         session, principal.tenant_id, case_id, as_of or today(), horizon_days(request)
     )
     report = service.reintegration_report(data)
+    if principal.is_physician:  # A3: the medical parts, for the occupational physician alone
+        documents = [doc for section in report.general_part for doc in section.documents]
+        medical = await medical_parts_for(session, principal, [doc.activity_id for doc in documents])
+        for doc in documents:
+            doc.medical = medical.get(doc.activity_id)
     if wants_html(request):
         return _page(html.render_reintegration(report))
     return report

@@ -44,6 +44,11 @@ class DocumentEntry(BaseModel):
         description="The kind's documented detail fields (non-medical by design, A3/A4); "
         "fields the kind does not define are left out."
     )
+    medical: dict[str, Any] | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="The physician's medical part (A3): only in reports for the occupational physician.",
+    )
 
 
 class GeneralSection(BaseModel):

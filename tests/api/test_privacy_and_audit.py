@@ -245,3 +245,28 @@ async def test_rate_limit_answers_429_with_retry_after(
     assert statuses == [200, 200, 200, 429]
     assert limited.json()["code"] == "rate-limited" and int(limited.headers["retry-after"]) >= 1
     assert other_key.status_code == 200  # per key
+
+
+async def test_reports_carry_the_medical_part_for_the_physician_only(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    api, case_id, _ = await physician_case(client, tenant_a)
+    track = (
+        await api.start_track(case_id, "track_2", "2026-06-01", provider=f"{tenant_a.slug} provider")
+    ).json()
+    reports = [
+        (f"/cases/{case_id}/reports/reintegration", True),
+        (f"/cases/{case_id}/reports/compliance", False),
+        (f"/tracks/{track['id']}/reports/progress", False),
+        (f"/tracks/{track['id']}/reports/final", False),
+        (f"/cases/{case_id}/timeline.svg", False),
+    ]
+    for url, holds_documents in reports:
+        for accept in ("application/json", "text/html"):
+            for role in Role:
+                response = await api.call("GET", url, role=role, headers={"Accept": accept})
+                if response.status_code in (403, 404):
+                    continue  # not this role's report (or, for a coach, not its provider's case)
+                assert response.status_code == 200, (url, role, response.text)
+                expected = holds_documents and role is Role.occupational_physician
+                assert (MARKER in response.text) is expected, (url, accept, role)
