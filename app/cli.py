@@ -148,6 +148,82 @@ def create_key_command(
     typer.echo(asyncio.run(_in_transaction(settings, work)))
 
 
+@cli.command("list-keys")
+def list_keys_command(tenant: Annotated[str, typer.Argument(help="Tenant slug")]) -> None:
+    """List a tenant's keys (never their secrets)."""
+    from app.api_keys.service import list_keys
+    from app.runtime import resolve_database_url
+
+    settings = get_settings()
+    resolve_database_url(settings)
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        return await list_keys(session, (await _tenant(session, tenant)).id)
+
+    for key in asyncio.run(_in_transaction(settings, work)):
+        state = (
+            "revoked"
+            if key.revoked_at
+            else f"expires {key.expires_at:%Y-%m-%d %H:%M}"
+            if key.expires_at
+            else "live"
+        )
+        typer.echo(f"{key.id}  {key.key_prefix}…  {key.role:<24}{state:<24}{key.name}")
+
+
+@cli.command("rotate-key")
+def rotate_key_command(
+    tenant: Annotated[str, typer.Argument(help="Tenant slug")],
+    key_id: Annotated[str, typer.Argument(help="The key's id (see list-keys)")],
+    grace_hours: Annotated[int, typer.Option(help="How long the old key keeps working")] = 24,
+) -> None:
+    """Issue a successor key and print its secret; the old key expires after the grace period."""
+    import uuid
+
+    from app.api_keys.service import rotate
+    from app.runtime import resolve_database_url
+
+    settings = get_settings()
+    resolve_database_url(settings)
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        tenant_id = (await _tenant(session, tenant)).id
+        _, secret = await rotate(session, tenant_id, uuid.UUID(key_id), timedelta(hours=grace_hours))
+        return secret
+
+    typer.echo(asyncio.run(_in_transaction(settings, work)))
+
+
+@cli.command("revoke-key")
+def revoke_key_command(
+    tenant: Annotated[str, typer.Argument(help="Tenant slug")],
+    key_id: Annotated[str, typer.Argument(help="The key's id (see list-keys)")],
+) -> None:
+    """Revoke a key: it stops working at once."""
+    import uuid
+
+    from app.api_keys.service import revoke
+    from app.runtime import resolve_database_url
+
+    settings = get_settings()
+    resolve_database_url(settings)
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        return await revoke(session, (await _tenant(session, tenant)).id, uuid.UUID(key_id))
+
+    asyncio.run(_in_transaction(settings, work))
+    typer.echo(f"revoked {key_id}")
+
+
+async def _tenant(session, slug: str):  # type: ignore[no-untyped-def]
+    from app.tenants.service import get_tenant_by_slug
+
+    found = await get_tenant_by_slug(session, slug)
+    if found is None:
+        raise typer.BadParameter(f"no tenant {slug!r}")
+    return found
+
+
 @cli.command()
 def housekeeping() -> None:
     """Delete stored Idempotency-Key responses past their expiry (run it daily, e.g. from cron)."""
