@@ -42,6 +42,9 @@ class Settings(BaseSettings):
         default=24, ge=1, description="How long a response stored under an Idempotency-Key is replayed."
     )
     batch_max_items: int = Field(default=10_000, ge=1, description="Items per activity batch; more is 413.")
+    auth_cache_seconds: float = Field(
+        default=5, ge=0, description="How long an authenticated key is trusted without a lookup (0: off)."
+    )
     rate_limit: str = Field(
         default="1200/minute", description="Per API key, `limits` notation (e.g. 20/second); empty: off."
     )

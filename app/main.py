@@ -22,11 +22,12 @@ from app.employees.router import router as employees_router
 from app.health.router import router as health_router
 from app.idempotency import IdempotentReplay, handle_replay
 from app.logging import configure_logging
-from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware, route_templates
 from app.problems import install_database_handlers, install_problem_handlers
 from app.rate_limit import KeyRateLimiter
 from app.reports.router import router as reports_router
 from app.runtime import migrate_to_head_async, resolve_database_url
+from app.security import KeyCache
 from app.sickness_periods.router import router as sickness_periods_router
 from app.timeline.router import router as timeline_router
 from app.tracks.router import router as tracks_router
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     )
     app.state.settings = settings
     app.state.rate_limiter = KeyRateLimiter(settings.rate_limit, settings.rate_limit_storage_uri)
+    app.state.key_cache = KeyCache(settings.auth_cache_seconds)
     install_problem_handlers(app)
     install_database_handlers(app)
     app.add_exception_handler(IdempotentReplay, handle_replay)
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     )
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
+    app.state.route_templates = route_templates(app.openapi())
     return app
 
 

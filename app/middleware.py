@@ -8,8 +8,6 @@ import uuid
 from typing import Any
 
 import structlog
-from prometheus_fastapi_instrumentator import routing
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
@@ -18,11 +16,24 @@ access_log = structlog.get_logger("app.access")
 
 
 def route_template(scope: Scope) -> str:
-    """The matched route's template (/api/v1/cases/{case_id}): never the raw path or the query string."""
-    try:
-        return routing.get_route_name(Request(scope), should_include_root_path=True) or "unmatched"
-    except Exception:  # a log line must never fail a request
-        return "unknown"
+    """The matched route's template (/api/v1/cases/{case_id}): never the raw path or the query string.
+    Looked up by the route's name in a table built once (`route_templates`), not by matching again."""
+    route = scope.get("route")
+    if route is None:
+        return "unmatched"
+    templates: dict[str, str] = scope["app"].state.route_templates
+    # Routes outside the OpenAPI document (/metrics, /docs) sit at the top level: their path is complete.
+    return templates.get(getattr(route, "name", ""), getattr(route, "path", "unknown"))
+
+
+def route_templates(spec: dict[str, Any]) -> dict[str, str]:
+    """operationId -> path template, from the app's OpenAPI document."""
+    return {
+        operation["operationId"]: path
+        for path, operations in spec.get("paths", {}).items()
+        for operation in operations.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
 
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -52,10 +53,44 @@ class Principal:
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer pwk_…`")
 
 
-async def authenticate(session: AsyncSession, key: str, now: datetime | None = None) -> Principal:
+class KeyCache:
+    """Keys recently authenticated, for `ttl` seconds: most requests then skip the key lookup. A key
+    revoked through this process is dropped at once (`forget_all`); another replica notices within the
+    ttl. A key's own expiry is still checked on every request."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[Principal, datetime | None, float]] = {}
+
+    def get(self, key_hash: str, now: datetime) -> Principal | None:
+        entry = self._entries.get(key_hash)
+        if entry is None:
+            return None
+        principal, expires_at, cached_until = entry
+        if cached_until < time.monotonic() or (expires_at is not None and expires_at <= now):
+            self._entries.pop(key_hash, None)
+            return None
+        return principal
+
+    def put(self, key_hash: str, principal: Principal, expires_at: datetime | None) -> None:
+        if self.ttl > 0:
+            if len(self._entries) > 10_000:  # bounded: forget everything rather than grow
+                self._entries.clear()
+            self._entries[key_hash] = (principal, expires_at, time.monotonic() + self.ttl)
+
+    def forget_all(self) -> None:
+        self._entries.clear()
+
+
+async def authenticate(
+    session: AsyncSession, key: str, now: datetime | None = None, cache: KeyCache | None = None
+) -> Principal:
     if not KEY_PATTERN.fullmatch(key):
         raise unauthenticated("The API key is malformed.")
     now = now or datetime.now(UTC)
+    key_hash = hash_key(key)
+    if cache is not None and (cached := cache.get(key_hash, now)) is not None:
+        return cached
     row = (
         await session.execute(
             select(
@@ -66,7 +101,7 @@ async def authenticate(session: AsyncSession, key: str, now: datetime | None = N
                 ApiKey.expires_at,
                 ApiKey.revoked_at,
                 ApiKey.last_used_at,
-            ).where(ApiKey.key_hash == hash_key(key))
+            ).where(ApiKey.key_hash == key_hash)
         )
     ).one_or_none()
     if row is None:
@@ -77,7 +112,10 @@ async def authenticate(session: AsyncSession, key: str, now: datetime | None = N
         raise unauthenticated("The API key has expired.")
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         await session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
-    return Principal(tenant_id=row.tenant_id, key_id=row.id, role=Role(row.role), provider=row.provider)
+    principal = Principal(tenant_id=row.tenant_id, key_id=row.id, role=Role(row.role), provider=row.provider)
+    if cache is not None:
+        cache.put(key_hash, principal, row.expires_at)
+    return principal
 
 
 async def get_principal(
@@ -90,7 +128,7 @@ async def get_principal(
         if header is None:
             raise unauthenticated("Send an API key: `Authorization: Bearer <key>`.")
         raise unauthenticated("The Authorization header must be `Bearer <key>`.")
-    principal = await authenticate(session, credentials.credentials)
+    principal = await authenticate(session, credentials.credentials, cache=request.app.state.key_cache)
     request.state.principal = principal
     return principal
 

@@ -73,7 +73,8 @@ def database_url(test_server: PgServer) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, log_format="json")
+    # Tests change keys behind the service's back (revoking in the database): no key cache here.
+    return Settings(database_url=database_url, log_format="json", auth_cache_seconds=0)
 
 
 @pytest.fixture(scope="session")

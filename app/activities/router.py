@@ -16,7 +16,16 @@ from app.activities.schemas import (
 )
 from app.db import SessionDep
 from app.domain.activity_kinds import ACTIVITY_KINDS, ActivityKind
-from app.http import DEFAULT_PAGE_SIZE, CursorQuery, LimitQuery, horizon_days, set_etag, set_next_link, today
+from app.http import (
+    DEFAULT_PAGE_SIZE,
+    CursorQuery,
+    LimitQuery,
+    horizon_days,
+    location,
+    set_etag,
+    set_next_link,
+    today,
+)
 from app.idempotency import IdempotencyDep
 from app.models.tenants import Role
 from app.problems import ApiProblem, problem_responses
@@ -61,7 +70,7 @@ async def record_activity(
         session, principal, case_id, body, today(), horizon_days(request)
     )
     response.status_code = status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK
-    response.headers["Location"] = str(request.url_for("read_activity", activity_id=recorded.activity.id))
+    response.headers["Location"] = location(request, f"/api/v1/activities/{recorded.activity.id}")
     set_etag(response, recorded.activity.version)
     medical = await service.medical_parts_for(session, principal, [recorded.activity.id])
     result = service.to_read(recorded.activity, medical.get(recorded.activity.id))

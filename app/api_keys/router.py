@@ -52,8 +52,9 @@ async def create_api_key(
     summary="Rotate a key: a new key now, the old one expires after a grace period",
 )
 async def rotate_api_key(
-    key_id: uuid.UUID, body: ApiKeyRotation, session: SessionDep, principal: PrincipalDep
+    key_id: uuid.UUID, body: ApiKeyRotation, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> ApiKeyCreated:
+    request.app.state.key_cache.forget_all()  # the old key's new expiry applies at once here
     key, secret = await service.rotate(
         session, principal.tenant_id, key_id, timedelta(hours=body.old_key_expires_in_hours)
     )
@@ -66,6 +67,9 @@ async def rotate_api_key(
     responses=problem_responses(401, 403, 404, 422),
     summary="Revoke a key (it stops working at once)",
 )
-async def revoke_api_key(key_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Response:
+async def revoke_api_key(
+    key_id: uuid.UUID, request: Request, session: SessionDep, principal: PrincipalDep
+) -> Response:
     await service.revoke(session, principal.tenant_id, key_id)
+    request.app.state.key_cache.forget_all()  # revoked keys stop working here at once
     return Response(status_code=status.HTTP_204_NO_CONTENT)

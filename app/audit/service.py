@@ -82,10 +82,14 @@ async def audit_values(request: Request, outcome: str) -> dict[str, Any] | None:
     }
 
 
+# One statement object, executed with parameters: its compiled form is cached (built once, not per request).
+INSERT_EVENT = insert(AuditEvent)
+
+
 async def record(session: AsyncSession, request: Request, outcome: str) -> None:
     values = await audit_values(request, outcome)
     if values is not None:
-        await session.execute(insert(AuditEvent).values(**values))
+        await session.execute(INSERT_EVENT, values)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from app.http import (
     IfMatchHeader,
     LimitQuery,
     horizon_days,
+    location,
     required_version,
     set_etag,
     set_next_link,
@@ -48,7 +49,7 @@ async def open_case(
     idem: IdempotencyDep,
 ) -> CaseDetail:
     case = await service.open_case(session, principal.tenant_id, body, today(), horizon_days(request))
-    response.headers["Location"] = str(request.url_for("read_case", case_id=case.id))
+    response.headers["Location"] = location(request, f"/api/v1/cases/{case.id}")
     set_etag(response, case.version)
     detail = await case_detail(session, case, today(), horizon_days(request))
     await idem.remember(response, status.HTTP_201_CREATED, detail)

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from app.db import SessionDep
-from app.http import horizon_days, set_etag, today
+from app.http import horizon_days, location, set_etag, today
 from app.idempotency import IdempotencyDep
 from app.models.tenants import Role
 from app.problems import problem_responses
@@ -47,7 +47,7 @@ async def start_track(
     track = await service.start_track(
         session, principal.tenant_id, case_id, body, today(), horizon_days(request)
     )
-    response.headers["Location"] = str(request.url_for("read_track", track_id=track.id))
+    response.headers["Location"] = location(request, f"/api/v1/tracks/{track.id}")
     set_etag(response, track.version)
     result = await service.read_track(session, track)
     await idem.remember(response, status.HTTP_201_CREATED, result)

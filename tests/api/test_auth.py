@@ -74,3 +74,30 @@ async def test_a_forbidden_role_gets_403(client: httpx.AsyncClient, tenant_a: Te
     response = await client.post(CASES, json=body, headers=tenant_a.headers(Role.viewer))
     assert response.status_code == 403
     assert response.json()["code"] == "forbidden"
+
+
+async def test_the_key_cache_trusts_a_key_briefly_and_forgets_revoked_ones(
+    settings, db: AsyncSession, tenant_a: TenantKeys
+) -> None:
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from app.main import create_app
+
+    app = create_app(settings.model_copy(update={"auth_cache_seconds": 60}), migrate_on_start=False)
+    app.state.sessionmaker = async_sessionmaker(
+        bind=db.bind, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
+    )
+    admin = tenant_a.headers(Role.admin)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        made = (
+            await client.post("/api/v1/api-keys", json={"name": "n", "role": "viewer"}, headers=admin)
+        ).json()
+        headers = {"Authorization": f"Bearer {made['key']}"}
+        assert (await client.get(CASES, headers=headers)).status_code == 200
+        # Revoked behind the service's back: trusted from the cache until it expires.
+        await db.execute(update(ApiKey).where(ApiKey.id == made["id"]).values(revoked_at=datetime.now(UTC)))
+        assert (await client.get(CASES, headers=headers)).status_code == 200
+        # Revoked through the API: refused at once.
+        assert (await client.delete(f"/api/v1/api-keys/{made['id']}", headers=admin)).status_code == 204
+        assert_unauthenticated(await client.get(CASES, headers=headers))
