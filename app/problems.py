@@ -245,6 +245,12 @@ async def handle_api_problem(request: Request, exc: Exception) -> JSONResponse:
 
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:  # a body that cannot be parsed at all: invalid input like any other (422)
+        error = InvalidInput(
+            "The request body could not be parsed as JSON.",
+            extra={"errors": [{"pointer": "#", "reason": "Not parseable JSON", "type": "json_invalid"}]},
+        )
+        return await handle_domain_error(request, error)
     code, title = HTTP_STATUS_CODES.get(exc.status_code, ("error", "Error"))
     detail = exc.detail if isinstance(exc.detail, str) else title
     if exc.status_code == 404 and detail == "Not Found":

@@ -52,6 +52,15 @@ async def test_a_body_that_is_not_json(client: httpx.AsyncClient, tenant_a: Tena
     problem(response, 422, "validation-failed")
 
 
+async def test_a_body_that_is_not_even_text(client: httpx.AsyncClient, tenant_a: TenantKeys) -> None:
+    response = await client.post(
+        CASES,
+        content=b"\x80abc",  # not UTF-8: the framework cannot even decode it
+        headers={**tenant_a.headers(), "Content-Type": "application/json"},
+    )
+    assert problem(response, 422, "validation-failed")["errors"][0]["pointer"] == "#"
+
+
 async def test_a_future_first_sick_day_is_refused(client: httpx.AsyncClient, tenant_a: TenantKeys) -> None:
     body = {"employee": {"external_ref": "E"}, "first_sick_day": "2999-01-01"}
     response = await client.post(CASES, json=body, headers=tenant_a.headers())
