@@ -94,9 +94,9 @@ async def prepare_database(
     today = today or date.today()
     url = database_url(admin_url, name)
     started = time.perf_counter()
-    if reuse and await _seeded_tenant(admin_url, name) is not None:
+    if reuse and await seeded_tenant(admin_url, name) is not None:
         steps: list[tuple[str, float]] = []
-        tenant_id, key_id, secret = await _issue_key(url)
+        tenant_id, key_id, secret = await issue_key(url)
         loaded = await _load(url, tenant_id)
         count = await _count_activities(url)
         return Seeded(
@@ -120,7 +120,8 @@ async def prepare_database(
     )
 
 
-async def _seeded_tenant(admin_url: str, name: str) -> uuid.UUID | None:
+async def seeded_tenant(admin_url: str, name: str) -> uuid.UUID | None:
+    """The bench tenant's id when the database exists and is migrated and seeded, else None."""
     admin = await asyncpg.connect(admin_url, timeout=10)
     try:
         exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
@@ -140,16 +141,20 @@ async def _seeded_tenant(admin_url: str, name: str) -> uuid.UUID | None:
         await conn.close()
 
 
-async def _issue_key(url: str) -> tuple[uuid.UUID, uuid.UUID, str]:
-    """A new integration key for the bench tenant (the secret is only known to this run)."""
+async def issue_key(
+    url: str, name: str = "bench ingestion", role: str = "integration"
+) -> tuple[uuid.UUID, uuid.UUID, str]:
+    """A new key for the bench tenant (the secret is only known to this run; only its hash is stored)."""
     secret = generate_key()
     conn = await asyncpg.connect(url, timeout=10)
     try:
         tenant_id = await conn.fetchval("SELECT id FROM tenants WHERE slug = $1", TENANT_SLUG)
         key_id = await conn.fetchval(
             "INSERT INTO api_keys (id, tenant_id, name, role, key_prefix, key_hash)"
-            " VALUES (gen_random_uuid(), $1, 'bench ingestion', 'integration', $2, $3) RETURNING id",
+            " VALUES (gen_random_uuid(), $1, $2, $3, $4, $5) RETURNING id",
             tenant_id,
+            name,
+            role,
             secret[:12],
             hash_key(secret),
         )
