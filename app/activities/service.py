@@ -32,6 +32,8 @@ from app.domain import phases as phase_rules
 from app.domain import tracks as track_rules
 from app.domain.activity_kinds import ActivityKind, TrackKind, TrackStatus
 from app.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from app.events.catalogue import EventType
+from app.events.service import emit, emit_many, event_row
 from app.http import decode_cursor, encode_cursor
 from app.models.activities import Activity
 from app.models.cases import Case
@@ -211,11 +213,23 @@ async def record_activity(
     row = new_activity_row(principal, body, case, snapshot, track.id if track else None, today, digest)
     activity = (await session.execute(insert(ACTIVITIES).values(**row).returning(*ACTIVITY_COLUMNS))).one()
     await store_medical_parts(session, principal.tenant_id, [(row["id"], body.medical)])
+    await emit(session, principal.tenant_id, EventType.activity_recorded, recorded_payload(row))
     if body.kind in TIMELINE_KINDS:
         await refresh_case_deadlines(
             session, await get_case(session, principal.tenant_id, case_id), today, horizon_days
         )
     return Recorded(activity, created=True)
+
+
+def recorded_payload(row: dict[str, Any]) -> dict[str, Any]:
+    """activity.recorded: ids, kind and date; never the summary, details or medical part (A3)."""
+    return {
+        "case_id": row["case_id"],
+        "activity_id": row["id"],
+        "track_id": row["track_id"],
+        "kind": row["kind"],
+        "occurred_on": row["occurred_on"],
+    }
 
 
 async def store_medical_parts(
@@ -516,6 +530,14 @@ async def record_batch(
                 )
             )
         }
+    await emit_many(
+        session,
+        (
+            event_row(principal.tenant_id, EventType.activity_recorded, recorded_payload(entry.row))
+            for entry in pending
+            if entry.row["id"] in inserted
+        ),
+    )
     for entry in pending:
         if entry.row["id"] in inserted:
             results[entry.index] = BatchItemResult(

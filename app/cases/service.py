@@ -18,6 +18,8 @@ from app.cases.schemas import (
 )
 from app.deadlines.service import overdue_exists
 from app.domain.errors import InvalidInput, NotFound
+from app.events.catalogue import EventType
+from app.events.service import emit
 from app.http import decode_cursor, encode_cursor
 from app.models.cases import Case, SicknessPeriod
 from app.models.tracks import Track
@@ -75,6 +77,9 @@ async def open_case(
     session.add(case)
     session.add(SicknessPeriod(tenant_id=tenant_id, case_id=case.id, started_on=data.first_sick_day))
     await session.flush()
+    await emit(
+        session, tenant_id, EventType.case_opened, {"case_id": case.id, "first_sick_day": case.first_sick_day}
+    )
     await refresh_case_deadlines(session, case, today, horizon_days)
     await session.flush()
     await session.refresh(case)
@@ -169,4 +174,7 @@ async def update_case(
         await refresh_case_deadlines(session, case, today, horizon_days)
     await session.flush()
     await session.refresh(case)
+    if sent:
+        changed = {"case_id": case.id, "version": case.version, "changed_fields": sorted(sent)}
+        await emit(session, tenant_id, EventType.case_updated, changed)
     return case

@@ -14,6 +14,8 @@ from app.cases.service import field_error, get_case
 from app.domain.clock import SicknessPeriod as DomainPeriod
 from app.domain.clock import build_clock
 from app.domain.errors import NotFound
+from app.events.catalogue import EventType
+from app.events.service import emit
 from app.models.cases import Case, SicknessPeriod
 from app.problems import precondition_failed
 from app.sickness_periods.schemas import SicknessPeriodCreate, SicknessPeriodUpdate
@@ -83,6 +85,7 @@ async def add_period(
     )
     session.add(period)
     await session.flush()
+    await emit(session, tenant_id, EventType.sickness_period_changed, period_payload(period, "added"))
     await refresh_case_deadlines(session, case, today, horizon_days)
     await session.refresh(period)
     return period
@@ -110,6 +113,17 @@ async def update_period(
     period.ended_on = body.ended_on
     _validate(case, periods, today)
     await session.flush()
+    await emit(session, tenant_id, EventType.sickness_period_changed, period_payload(period, "updated"))
     await refresh_case_deadlines(session, case, today, horizon_days)
     await session.refresh(period)
     return period
+
+
+def period_payload(period: SicknessPeriod, change: str) -> dict[str, object]:
+    return {
+        "case_id": period.case_id,
+        "sickness_period_id": period.id,
+        "started_on": period.started_on,
+        "ended_on": period.ended_on,
+        "change": change,
+    }

@@ -17,6 +17,8 @@ from app.domain import catalogue
 from app.domain import timeline as tl
 from app.domain.clock import SicknessPeriod as DomainPeriod
 from app.domain.tracks import is_satisfactory_result
+from app.events.catalogue import EventType
+from app.events.service import emit_many, event_row
 from app.models.activities import Activity
 from app.models.cases import Case, CaseStatus, SicknessPeriod
 from app.models.deadlines import StoredDeadline
@@ -288,6 +290,7 @@ async def refresh_deadlines(
         return {}
     inputs = await cases_inputs(session, cases, today, horizon_days)
     timelines = {case_id: tl.compute_timeline(timeline_input) for case_id, timeline_input in inputs.items()}
+    met_before = await _met_deadlines(session, list(timelines))
     await session.execute(delete(StoredDeadline).where(StoredDeadline.case_id.in_(list(timelines))))
     rows = [
         deadline_row(case.tenant_id, case.id, deadline)
@@ -296,14 +299,61 @@ async def refresh_deadlines(
     ]
     if rows:
         await session.execute(insert(StoredDeadline), rows)
+    events = [
+        event_row(case.tenant_id, EventType.deadline_met, met_payload(case.id, deadline))
+        for case in cases
+        for deadline in timelines[case.id].deadlines
+        if deadline.status in MET_STATUSES
+        and (case.id, deadline.code, deadline.occurrence, deadline.track_id) not in met_before
+    ]
     for case in cases:
         timeline = timelines[case.id]
         status = CASE_STATE_TO_STATUS[timeline.case_state]
         if case.status != status or case.closed_on != timeline.closed_on:
+            if status == CaseStatus.closed.value and case.status != status:
+                closed = {
+                    "case_id": case.id,
+                    "closed_on": timeline.closed_on,
+                    "reason": timeline.closure_reason,
+                }
+                events.append(event_row(case.tenant_id, EventType.case_closed, closed))
             case.status = status
             case.closed_on = timeline.closed_on
             case.closure_reason = timeline.closure_reason
+    await emit_many(session, events)
     return timelines
+
+
+MET_STATUSES = frozenset({"met", "met_late"})
+DeadlineIdentity = tuple[uuid.UUID, str, int | None, str | None]
+
+
+async def _met_deadlines(session: AsyncSession, case_ids: list[uuid.UUID]) -> set[DeadlineIdentity]:
+    """The stored deadlines already met, before a refresh replaces them: deadline.met is emitted only for
+    the ones that become met now."""
+    rows = await session.execute(
+        select(
+            StoredDeadline.case_id, StoredDeadline.code, StoredDeadline.occurrence, StoredDeadline.track_id
+        ).where(StoredDeadline.case_id.in_(case_ids), StoredDeadline.state.in_(MET_STATUSES))
+    )
+    return {
+        (case_id, code, occurrence, str(track_id) if track_id else None)
+        for case_id, code, occurrence, track_id in rows
+    }
+
+
+def met_payload(case_id: uuid.UUID, deadline: tl.Deadline) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "code": deadline.code,
+        "rule": deadline.rule,
+        "occurrence": deadline.occurrence,
+        "track_id": deadline.track_id,
+        "due_on": deadline.due_on,
+        "status": deadline.status,
+        "satisfied_on": deadline.satisfied_on,
+        "satisfied_by": deadline.satisfied_by,
+    }
 
 
 def deadline_row(tenant_id: uuid.UUID, case_id: uuid.UUID, deadline: tl.Deadline) -> dict[str, Any]:

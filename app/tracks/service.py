@@ -21,6 +21,8 @@ from app.domain import timeline as tl
 from app.domain import tracks as track_rules
 from app.domain.activity_kinds import ActivityKind, Track2WaiverReason, TrackKind, TrackOutcome, TrackStatus
 from app.domain.errors import NotFound, RuleViolation
+from app.events.catalogue import EventType
+from app.events.service import emit
 from app.models.activities import Activity
 from app.models.cases import Case
 from app.models.tracks import Track, Track2Waiver, TrackPhase
@@ -188,6 +190,14 @@ async def start_track(
         await session.flush()
     except IntegrityError as exc:  # the unique index behind P1, should a writer bypass the lock
         raise RuleViolation(f"the case already has an open {kind}", rule="P1") from exc
+    started = {
+        "case_id": case.id,
+        "track_id": track.id,
+        "kind": kind.value,
+        "started_on": body.started_on,
+        "phase": phase_rules.initial_phase(kind),
+    }
+    await emit(session, tenant_id, EventType.track_started, started)
     if kind is TrackKind.TRACK_2:
         await refresh_case_deadlines(session, case, today, horizon_days)
     await session.refresh(track)
@@ -217,6 +227,15 @@ async def transition(
         await session.flush()
     except IntegrityError as exc:
         raise RuleViolation(f"the track has already entered {body.to_phase}", rule="P3") from exc
+    moved = {
+        "case_id": track.case_id,
+        "track_id": track.id,
+        "kind": track.kind,
+        "from_phase": phases[-1].phase,
+        "phase": body.to_phase,
+        "entered_on": body.on,
+    }
+    await emit(session, tenant_id, EventType.track_phase_changed, moved)
     await session.refresh(track)
     return track
 
@@ -255,6 +274,14 @@ async def close_track(
     track.closing_note = body.note
     phases[-1].left_on = body.ended_on
     await session.flush()
+    closed = {
+        "case_id": case.id,
+        "track_id": track.id,
+        "kind": track.kind,
+        "ended_on": body.ended_on,
+        "outcome": body.outcome,
+    }
+    await emit(session, tenant_id, EventType.track_closed, closed)
     await refresh_case_deadlines(session, case, today, horizon_days)
     await session.refresh(track)
     return track
