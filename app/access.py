@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import SessionDep
 from app.domain.errors import NotFound
 from app.models.activities import Activity
+from app.models.calendar import CalendarFeed
 from app.models.cases import Case
 from app.models.tenants import ApiKey, Role
 from app.models.tracks import Track
+from app.models.webhooks import WebhookEndpoint
 from app.permissions import allowed
 from app.problems import forbidden
 from app.security import Principal, PrincipalDep
@@ -62,6 +64,24 @@ async def ensure_visible(session: AsyncSession, principal: Principal, params: di
     if (key_id := _uuid(params.get("key_id"))) is not None:
         checks.append(
             ("API key", select(ApiKey.id).where(ApiKey.id == key_id, ApiKey.tenant_id == principal.tenant_id))
+        )
+    if (endpoint_id := _uuid(params.get("endpoint_id"))) is not None:
+        checks.append(
+            (
+                "webhook endpoint",
+                select(WebhookEndpoint.id).where(
+                    WebhookEndpoint.id == endpoint_id, WebhookEndpoint.tenant_id == principal.tenant_id
+                ),
+            )
+        )
+    if (feed_id := _uuid(params.get("feed_id"))) is not None:
+        checks.append(
+            (
+                "calendar feed",
+                select(CalendarFeed.id).where(
+                    CalendarFeed.id == feed_id, CalendarFeed.tenant_id == principal.tenant_id
+                ),
+            )
         )
     for name, query in checks:
         if (await session.execute(query)).first() is None:

@@ -226,9 +226,13 @@ async def _tenant(session, slug: str):  # type: ignore[no-untyped-def]
 
 @cli.command()
 def housekeeping() -> None:
-    """Delete stored Idempotency-Key responses past their expiry (run it daily, e.g. from cron)."""
+    """Delete stored Idempotency-Key responses past their expiry, and dispatched events (with their
+    delivery logs) older than EVENT_RETENTION_DAYS (run it daily, e.g. from cron)."""
+    from datetime import timedelta
+
     from sqlalchemy import delete, func
 
+    from app.models.events import OutboxEvent
     from app.models.idempotency import IdempotencyRecord
     from app.runtime import resolve_database_url
 
@@ -239,9 +243,16 @@ def housekeeping() -> None:
         result = await session.execute(
             delete(IdempotencyRecord).where(IdempotencyRecord.expires_at < func.now())
         )
-        return result.rowcount
+        events = await session.execute(
+            delete(OutboxEvent).where(
+                OutboxEvent.dispatched_at.is_not(None),
+                OutboxEvent.occurred_at < func.now() - timedelta(days=settings.event_retention_days),
+            )
+        )
+        return result.rowcount, events.rowcount
 
-    typer.echo(f"deleted {asyncio.run(_in_transaction(settings, work))} expired idempotency records")
+    records, events = asyncio.run(_in_transaction(settings, work))
+    typer.echo(f"deleted {records} expired idempotency records and {events} events past their retention")
 
 
 @cli.command()

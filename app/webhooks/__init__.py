@@ -1,0 +1,1 @@
+"""Webhook endpoints, signed deliveries (Standard Webhooks) and the worker that sends them."""
