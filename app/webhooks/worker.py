@@ -94,17 +94,12 @@ class Outcome:
 
 
 class EventWorker:
-    def __init__(
-        self,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        settings: Settings,
-        *,
-        client: httpx.AsyncClient | None = None,
-    ) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
-        # Redirects are never followed: a 3xx is a failed attempt (its target was never checked).
-        self.client = client or httpx.AsyncClient(
+        # Redirects are never followed: a 3xx is a failed attempt (its target was never checked). No proxy
+        # from the environment either: the destination check is about the address we connect to.
+        self.client = httpx.AsyncClient(
             follow_redirects=False, timeout=httpx.Timeout(settings.webhook_timeout_s), trust_env=False
         )
         self._in_flight: set[asyncio.Task[None]] = set()

@@ -217,6 +217,7 @@ async def scenario(api: Api, marker: str = "MARKER") -> None:
         expected_duration="long_term",
     )
     track = (await api.start_track(case_id, "track_1", day(35))).json()
+    await api.start_track(case_id, "track_1", day(36), expect=409)  # refused (P1): rolled back, no event
     await api.activity(
         case_id,
         "job_inventory",
@@ -267,6 +268,7 @@ async def test_every_event_of_a_scenario_arrives_signed_once_per_webhook_id(worl
         assert await worker.scan_deadlines() > 0
         emitted = await world.events()
         assert STATE_CHANGES | {"deadline.due_soon", "deadline.overdue"} <= {e.type for e in emitted}
+        assert Counter(e.type for e in emitted)["track.started"] == 1
         await eventually(lambda: len(receiver.received) >= len(emitted), "every event delivered")
         await asyncio.sleep(0.3)  # room for a duplicate to show up, should there be one
         assert receiver.unverified == []
@@ -359,6 +361,7 @@ async def test_two_schedulers_against_one_database_emit_each_due_soon_event_once
     other_engine = create_engine(world.settings)
     try:
         schedulers = [world.worker(), EventWorker(create_sessionmaker(other_engine), world.settings)]
+        world.workers.append(schedulers[1])
         for _ in range(3):
             await asyncio.gather(*(scheduler.scan_deadlines() for scheduler in schedulers for _ in range(2)))
         due_soon = await world.events("deadline.due_soon")
