@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -71,6 +72,9 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         worker = EventWorker(app.state.sessionmaker, settings) if settings.event_worker_enabled else None
         if worker is not None:
             worker.start()
+        # Everything built at start-up lives as long as the process: keep it out of the collector's
+        # full passes, which otherwise show up as latency spikes (seen in the report benchmark's p95).
+        gc.freeze()
         try:
             yield
         finally:
