@@ -11,7 +11,11 @@ What it measures, in one run on this machine:
    (`bench/raw_ceiling.py`: FastAPI on a bare asyncpg pool, one uvicorn worker, the same key check in one
    query) run side by side on 127.0.0.1. Each path is driven by `wrk` (one thread, --connections
    connections, a Lua script picking a random case id from a file) for --warmup seconds against each,
-   then --duration seconds against each, the service first. Paths and goals:
+   then --duration seconds against each, the service first. Before each timed run it waits (at most
+   --quiet-wait seconds) until other processes use under a quarter of a core, and it reports the cores
+   they used during each run (column "other"): on 2 shared cores another test run halves the figures.
+   It also waits, once, until both servers are idle after their start (the service's deadline scheduler
+   catches up on a freshly seeded database). Paths and goals:
 
    - `case`: GET /api/v1/cases/{id} (case, tracks with current phase, next 5 open deadlines):
      service >= 0.5 of the ceiling and p99 < 50 ms;
@@ -56,6 +60,7 @@ import os
 import platform
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -225,6 +230,8 @@ class WrkResult:
     errors: int
     detail: str = ""
     sent: dict[str, int] = field(default_factory=dict)
+    other_cores: float = 0.0
+    """Cores other processes used meanwhile (CpuMeter)."""
 
     @property
     def rate(self) -> float:
@@ -241,6 +248,7 @@ class Context:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     day: str = field(default_factory=lambda: (date.today() - timedelta(days=3)).isoformat())
     scripts: int = 0
+    meter: CpuMeter | None = None
 
 
 async def run_wrk(
@@ -260,6 +268,8 @@ async def run_wrk(
         .replace("__DELAY_FUNCTION__", DELAY_FUNCTION if mean_delay_ms > 0 else "")
     )
     duration = max(1, round(seconds))
+    if ctx.meter is not None:
+        ctx.meter.start()
     process = await asyncio.create_subprocess_exec(
         "wrk", "-t1", f"-c{ctx.connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script),
         base_url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
@@ -290,7 +300,85 @@ async def run_wrk(
         errors,
         detail,
         figures["sent"],
+        ctx.meter.other_cores() if ctx.meter is not None else 0.0,
     )
+
+
+# --- the machine while measuring ------------------------------------------------------------------------
+
+IDLE_CPU_PERCENT = 10.0
+IDLE_QUIET_S = 3
+IDLE_LIMIT_S = 900.0
+
+
+async def wait_idle(server: Server) -> float:
+    """Wait (at most IDLE_LIMIT_S) until the server process used under IDLE_CPU_PERCENT of a core for
+    IDLE_QUIET_S seconds in a row: work it does at start (e.g. the deadline scheduler catching up on a
+    freshly seeded database) must not run during a measurement. Returns the seconds waited."""
+    assert server.process is not None
+    process = psutil.Process(server.process.pid)
+    started = time.monotonic()
+    process.cpu_percent(None)
+    quiet = 0
+    for _ in range(int(IDLE_LIMIT_S)):
+        await asyncio.sleep(1.0)
+        quiet = quiet + 1 if process.cpu_percent(None) < IDLE_CPU_PERCENT else 0
+        if quiet >= IDLE_QUIET_S:
+            break
+    return time.monotonic() - started - IDLE_QUIET_S
+
+
+class CpuMeter:
+    """The CPU other processes took from this machine during a measurement, in cores: all busy CPU time
+    minus that of this process and its children (wrk), the servers and the benchmark database's
+    PostgreSQL backends. Another developer's test run on the same 2 cores shows up here."""
+
+    def __init__(self, servers: list[Server], database: str) -> None:
+        self.pids = {s.process.pid for s in servers if s.process is not None} | {os.getpid()}
+        self.database = database
+
+    def _ours(self) -> float:
+        total = 0.0
+        times = os.times()
+        total += times.user + times.system + times.children_user + times.children_system
+        for process in psutil.process_iter(["pid", "cmdline", "cpu_times"]):
+            info = process.info
+            cmdline = " ".join(info["cmdline"] or [])
+            if info["pid"] in self.pids - {os.getpid()} or (
+                cmdline.startswith("postgres:") and self.database in cmdline.split()
+            ):
+                cpu = info["cpu_times"]
+                total += cpu.user + cpu.system if cpu else 0.0
+        return total
+
+    @staticmethod
+    def _busy() -> float:
+        """Processes' CPU time (user, nice, system), not the kernel's interrupt work or the hypervisor's."""
+        cpu = psutil.cpu_times()
+        return cpu.user + getattr(cpu, "nice", 0.0) + cpu.system
+
+    def start(self) -> None:
+        self.started, self.busy, self.ours = time.monotonic(), self._busy(), self._ours()
+
+    async def wait_quiet(self, limit_s: float, cores: float = 0.25) -> float | None:
+        """Wait (at most limit_s) until other processes use under `cores` over 2 seconds; the cores they
+        used in the last 2 seconds when the limit passed, else None."""
+        deadline = time.monotonic() + limit_s
+        for _ in range(int(limit_s / 2) + 1):
+            self.start()
+            await asyncio.sleep(2.0)
+            used = self.other_cores()
+            if used < cores:
+                return None
+            if time.monotonic() >= deadline:
+                return used
+        return None
+
+    def other_cores(self) -> float:
+        """Cores used by other processes since start() (backends that came and went count as other)."""
+        seconds = time.monotonic() - self.started
+        other = (self._busy() - self.busy) - (self._ours() - self.ours)
+        return max(0.0, other / seconds) if seconds > 0 else 0.0
 
 
 # --- smoke checks ------------------------------------------------------------------------------------------
@@ -351,6 +439,16 @@ class PathFigures:
         return goals
 
 
+async def quiet_machine(ctx: Context, args: argparse.Namespace) -> None:
+    if ctx.meter is None or args.quiet_wait <= 0:
+        return
+    busy = await ctx.meter.wait_quiet(args.quiet_wait)
+    if busy is not None:
+        print(
+            f"    other processes still use {busy:.2f} cores after {args.quiet_wait:.0f}s: measuring anyway"
+        )
+
+
 async def bench_path(
     ctx: Context, path: HotPath, service: Server, ceiling: Server, args: argparse.Namespace, db_url: str
 ) -> PathFigures:
@@ -361,6 +459,7 @@ async def bench_path(
     results: dict[str, WrkResult] = {}
     for name, server in targets:
         await checkpoint(db_url)
+        await quiet_machine(ctx, args)
         print(f"  {path.label}: the {name} for {args.duration:.0f}s", flush=True)
         results[name] = await run_wrk(ctx, server.base_url, path.name, args.duration)
         r = results[name]
@@ -410,6 +509,7 @@ async def bench_memory(ctx: Context, service: Server, args: argparse.Namespace) 
         f" RSS every {args.rss_interval:.0f}s",
         flush=True,
     )
+    await quiet_machine(ctx, args)
     samples: list[tuple[float, int]] = []
     started = time.monotonic()
     load = asyncio.create_task(run_wrk(ctx, service.base_url, "mixed", args.mixed, mean_delay_ms=delay_ms))
@@ -554,7 +654,7 @@ def print_report(
         f" activities, {seeded.counts.get('deadlines', 0):,} stored deadlines"
         f" ({seeded.counts.get('cases with an overdue deadline', 0):,} cases with an overdue one)"
     )
-    print(f"machine: {machine()}; {server_version}")
+    print(f"machine: {machine()}; {server_version}; app at {revision()}")
     print(
         f"one uvicorn worker each; wrk, 1 thread, {args.connections} connections, {args.warmup:.0f}s warm-up"
         f" and {args.duration:.0f}s per path and server"
@@ -563,7 +663,7 @@ def print_report(
         print()
         print(
             f"{'path':<32}{'service/s':>10}{'p50 ms':>8}{'p99 ms':>8}   {'ceiling/s':>10}{'p50 ms':>8}"
-            f"{'p99 ms':>8}{'ratio':>7}   goals"
+            f"{'p99 ms':>8}{'ratio':>7}{'other':>7}   goals"
         )
         for f in figures:
             goals = f.goals()
@@ -571,12 +671,16 @@ def print_report(
             print(
                 f"{f.path.label:<32}{f.service.rate:>10,.0f}{f.service.p50_ms:>8.1f}{f.service.p99_ms:>8.1f}"
                 f"   {f.ceiling.rate:>10,.0f}{f.ceiling.p50_ms:>8.1f}{f.ceiling.p99_ms:>8.1f}"
-                f"{f.ratio:>7.2f}   {verdict}"
+                f"{f.ratio:>7.2f}{max(f.service.other_cores, f.ceiling.other_cores):>7.2f}   {verdict}"
             )
         for f in figures:
             for name, r in (("service", f.service), ("ceiling", f.ceiling)):
                 if r.errors:
                     print(f"  {f.path.label}, {name}: {r.errors:,} errors of {r.requests:,}: {r.detail}")
+        print(
+            "per s: 2xx answers per second; p50/p99: wrk's latency per request; ratio: service / ceiling;"
+            " other: cores used meanwhile by other processes on this machine (the larger of the two runs)"
+        )
         met = [ok for f in figures for _, ok in f.goals()]
         print(f"goals met: {sum(met)} of {len(met)}")
     if memory is not None:
@@ -586,7 +690,8 @@ def print_report(
         print(
             f"memory, mixed run of {memory.seconds:.0f}s (target {memory.target_rate:.0f}/s):"
             f" {memory.load.rate:,.1f} requests/s, p50 {memory.load.p50_ms:.1f} ms,"
-            f" p99 {memory.load.p99_ms:.1f} ms, {memory.load.errors} errors"
+            f" p99 {memory.load.p99_ms:.1f} ms, {memory.load.errors} errors,"
+            f" other processes {memory.load.other_cores:.2f} cores"
             + (f" ({memory.load.detail})" if memory.load.errors else "")
         )
         print("  requests sent: " + ", ".join(f"{k} {v:,}" for k, v in memory.load.sent.items()))
@@ -636,6 +741,21 @@ async def open_database(args: argparse.Namespace) -> ScaleSeeded:
     return seeded
 
 
+def revision() -> str:
+    """The app's git revision, marked when the working tree differs from it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "app", "migrations"],
+            cwd=ROOT, capture_output=True, text=True, timeout=10,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return "unknown revision"
+    return f"{head or 'unknown'}{' with local changes' if dirty else ''}"
+
+
 async def server_version(url: str) -> str:
     conn = await asyncpg.connect(url, timeout=10)
     try:
@@ -670,6 +790,11 @@ async def run(args: argparse.Namespace) -> None:
             for server in servers:
                 await server.wait_ready()
             print(f"service on {service.base_url} (pid {service.process.pid if service.process else '?'})")
+            for server in servers:
+                waited = await wait_idle(server)
+                if waited >= 1:
+                    print(f"  the {server.name} was busy for {waited:.0f}s after start (background work)")
+            ctx.meter = CpuMeter(servers, args.database)
             sample_case = seeded.case_ids[len(seeded.case_ids) // 3]
             for server in servers:
                 await smoke(ctx, server, sample_case)
@@ -717,6 +842,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per path and server")
     parser.add_argument("--warmup", type=float, default=5.0, help="warm-up seconds per path and server")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=60.0,
+        help="before each timed run, wait up to this many seconds for other processes to use < 0.25 cores",
+    )
     parser.add_argument("--mixed", type=float, default=180.0, help="seconds of the mixed run (0: skip it)")
     parser.add_argument("--mixed-rate", type=float, default=100.0, help="requests/s of the mixed run")
     parser.add_argument("--rss-interval", type=float, default=5.0, help="seconds between RSS samples")
@@ -734,6 +865,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--duration in (0, 600], --warmup in (0, 120], --mixed in [0, 3600]")
     if not 1 <= args.connections <= 256 or not 0 < args.mixed_rate <= 10_000:
         parser.error("--connections in [1, 256], --mixed-rate in (0, 10000]")
+    if not 0 <= args.quiet_wait <= 600:
+        parser.error("--quiet-wait in [0, 600]")
     if not 1 <= args.rss_interval <= 60 or not 2 <= args.profile_seconds <= 60:
         parser.error("--rss-interval in [1, 60], --profile-seconds in [2, 60]")
     if not 1 <= args.cases <= 2_000_000 or not 0 <= args.activities <= 50_000_000:
