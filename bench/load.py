@@ -43,7 +43,7 @@ Only loopback addresses are used; every loop has a count and a time limit; both 
 at the end. Needs `wrk` (Debian: `apt-get install -y wrk`) and, for --profile, py-spy (in the venv).
 
     . .venv/bin/activate
-    python bench/load.py --seed                            # the whole suite, 100,000 cases (~12 min)
+    python bench/load.py --seed            # the whole suite at 100,000 cases: ~10 min, plus ~3.5 to seed
     python bench/load.py --seed --cases 10000 --activities 500000 --duration 10 --mixed 60   # a quick look
     python bench/load.py --paths case,post --mixed 0       # some paths, reuse the database, no memory run
     python bench/load.py --paths none --mixed 180          # only the memory run
