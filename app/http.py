@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Header, Query, Request, Response
+from pydantic import BaseModel
 
 from app.config import get_settings
 from app.problems import ApiProblem, precondition_failed, precondition_required
@@ -84,6 +85,14 @@ def decode_cursor(cursor: str, keys: tuple[str, ...]) -> dict[str, Any]:
 def location(request: Request, path: str) -> str:
     """An absolute URL for a path under this service (cheaper than url_for, which matches routes)."""
     return f"{str(request.base_url).rstrip('/')}{path}"
+
+
+def page_response(request: Request, page: BaseModel, next_cursor: str | None) -> Response:
+    """A page serialised straight from its (already valid) model, with its Link header: returning the
+    model instead would make the framework validate every item again."""
+    response = Response(page.model_dump_json(), media_type="application/json")
+    set_next_link(request, response, next_cursor)
+    return response
 
 
 def set_next_link(request: Request, response: Response, next_cursor: str | None) -> None:

@@ -17,9 +17,9 @@ from app.http import (
     LimitQuery,
     horizon_days,
     location,
+    page_response,
     required_version,
     set_etag,
-    set_next_link,
     today,
 )
 from app.idempotency import IdempotencyDep
@@ -59,7 +59,6 @@ async def open_case(
 @router.get("", response_model=Page[CaseRead], responses=problem_responses(401, 422), summary="List cases")
 async def list_cases(
     request: Request,
-    response: Response,
     session: SessionDep,
     principal: PrincipalDep,
     status: Annotated[Literal["open", "recovered", "closed"] | None, Query()] = None,
@@ -71,7 +70,7 @@ async def list_cases(
     as_of: AsOfQuery = None,
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
     cursor: CursorQuery = None,
-) -> Page[CaseRead]:
+) -> Response:
     filters = service.CaseFilters(
         status=status,
         case_manager=case_manager,
@@ -81,8 +80,8 @@ async def list_cases(
         provider=principal.provider if principal.role is Role.coach else None,
     )
     rows, next_cursor = await service.list_cases(session, principal.tenant_id, filters, limit, cursor)
-    set_next_link(request, response, next_cursor)
-    return Page[CaseRead](items=[service.to_read(case) for case in rows], next_cursor=next_cursor)
+    page = Page[CaseRead](items=[service.to_read(case) for case in rows], next_cursor=next_cursor)
+    return page_response(request, page, next_cursor)
 
 
 @router.get(

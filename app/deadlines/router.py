@@ -14,7 +14,7 @@ from app.http import (
     CursorQuery,
     LimitQuery,
     horizon_days,
-    set_next_link,
+    page_response,
     today,
 )
 from app.models.tenants import Role
@@ -36,7 +36,6 @@ router = APIRouter(tags=["deadlines"])
 )
 async def list_deadlines(
     request: Request,
-    response: Response,
     session: SessionDep,
     principal: PrincipalDep,
     status: Annotated[list[DeadlineStatus] | None, Query()] = None,
@@ -47,7 +46,7 @@ async def list_deadlines(
     as_of: AsOfQuery = None,
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
     cursor: CursorQuery = None,
-) -> Page[WorklistDeadline]:
+) -> Response:
     filters = service.WorklistFilters(
         statuses=tuple(status or ()),
         codes=tuple(code or ()),
@@ -65,7 +64,7 @@ async def list_deadlines(
         limit,
         cursor,
     )
-    set_next_link(request, response, next_cursor)
-    return Page[WorklistDeadline](
+    page = Page[WorklistDeadline](
         items=[WorklistDeadline.model_validate(i) for i in items], next_cursor=next_cursor
     )
+    return page_response(request, page, next_cursor)
