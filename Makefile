@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint openapi bench-timeline
+.PHONY: demo serve test fuzz lint openapi bench-timeline
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ serve: $(STAMP)
 ## The whole test suite against real PostgreSQL (DATABASE_URL's server, or the embedded one).
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## A longer property-based run of the whole API (schemathesis) than the bounded one in `make test`.
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest tests/api/test_fuzz.py -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

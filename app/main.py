@@ -25,7 +25,12 @@ from app.employees.router import router as employees_router
 from app.health.router import router as health_router
 from app.idempotency import IdempotentReplay, handle_replay
 from app.logging import configure_logging
-from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware, route_templates
+from app.middleware import (
+    BodySizeLimitMiddleware,
+    NulCharacterGuardMiddleware,
+    RequestContextMiddleware,
+    route_templates,
+)
 from app.problems import install_database_handlers, install_problem_handlers
 from app.rate_limit import KeyRateLimiter
 from app.reports.router import router as reports_router
@@ -122,6 +127,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         app, endpoint="/metrics", include_in_schema=False
     )
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(NulCharacterGuardMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.state.route_templates = route_templates(app.openapi())
     return app

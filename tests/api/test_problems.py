@@ -132,3 +132,16 @@ async def test_roles_that_may_not_open_cases(
 ) -> None:
     body = {"employee": {"external_ref": "E"}, "first_sick_day": "2026-01-05"}
     problem(await client.post(CASES, json=body, headers=tenant_a.headers(role)), 403, "forbidden")
+
+
+async def test_nul_characters_are_refused_not_a_database_error(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    # Found by the fuzzer: PostgreSQL stores no NUL in text or JSONB.
+    body = {"employee": {"external_ref": "E\u0000"}, "first_sick_day": "2026-01-05"}
+    response = await client.post(CASES, json=body, headers=tenant_a.headers())
+    assert "/employee/external_ref" in problem(response, 422, "validation-failed")["errors"][0]["reason"]
+    query = await client.get(CASES + "?employee_ref=a%00b", headers=tenant_a.headers())
+    assert problem(query, 422, "validation-failed")["errors"][0]["pointer"] == "#/query"
+    path = await client.get("/api/v1/employees/a%00b/export", headers=tenant_a.headers(Role.admin))
+    assert problem(path, 422, "validation-failed")["errors"][0]["pointer"] == "#/path"
