@@ -5,6 +5,7 @@ refusal in a short transaction of its own after the request's rollback."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ RESOURCE_PARAMS = (
     ("feed_id", "calendar_feed"),
     ("case_id", "case"),
 )
+FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,79}")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -42,14 +44,24 @@ def _resource(request: Request) -> tuple[str | None, str | None]:
     for param, resource_type in RESOURCE_PARAMS:
         value = request.path_params.get(param)
         if value is not None:
-            return resource_type, str(value)
+            return resource_type, _as_resource_id(value)
     if "employee_ref" in request.path_params:  # the reference is personal data: the log keeps no copy
         return "employee", None
     return None, None
 
 
+def _as_resource_id(value: object) -> str | None:
+    """The id as logged: a malformed path segment of a refused request is the client's free text (any
+    length, perhaps personal data), so the log keeps only ids that parse as UUIDs."""
+    try:
+        return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+    except ValueError:
+        return None
+
+
 async def _changed_fields(request: Request) -> list[str]:
-    """Top-level field names of the JSON body: which fields a write touched, never their values."""
+    """Top-level field names of the JSON body: which fields a write touched, never their values. Names
+    that cannot be ours (a refused body's are the client's free text, even NUL characters) are left out."""
     if request.method not in WRITE_METHODS:
         return []
     named: list[str] | None = getattr(request.state, "audit_fields", None)
@@ -59,7 +71,9 @@ async def _changed_fields(request: Request) -> list[str]:
         body = json.loads(await request.body() or b"null")
     except ValueError:
         return []
-    return sorted(str(name)[:80] for name in body) if isinstance(body, dict) else []
+    if not isinstance(body, dict):
+        return []
+    return sorted(name for name in body if FIELD_NAME.fullmatch(name))
 
 
 async def audit_values(request: Request, outcome: str) -> dict[str, Any] | None:

@@ -270,3 +270,37 @@ async def test_reports_carry_the_medical_part_for_the_physician_only(
                 assert response.status_code == 200, (url, role, response.text)
                 expected = holds_documents and role is Role.occupational_physician
                 assert (MARKER in response.text) is expected, (url, accept, role)
+
+
+async def test_a_refused_request_with_a_malformed_id_is_audited_without_it(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    # Found by the fuzzer: a long non-UUID path segment overflowed the audit column and answered 500.
+    api = Api(client, tenant_a)
+    garbage = "Zalgo-" + "ẗ̸̢" * 60 + "-" + NAME
+    refused = await api.call("POST", f"/cases/{garbage}/tracks", json={"kind": "track_1"}, expect=None)
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"
+    events = (
+        await api.call("GET", "/audit-events", role=Role.admin, params={"limit": 500}, expect=200)
+    ).json()
+    [entry] = [e for e in events["items"] if e["action"] == "start_track"]
+    assert entry["outcome"] == "validation-failed" and entry["resource_type"] == "case"
+    assert entry["resource_id"] is None  # the client's free text is not kept
+    assert NAME not in str(events)
+
+
+async def test_a_refused_body_with_odd_field_names_is_audited_without_them(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    # Found by the fuzzer: a field name with a NUL character reached the audit insert and answered 500.
+    api = Api(client, tenant_a)
+    body = {"name": "sync", "role": "viewer", "bad\u0000name": 1, NAME: "x"}
+    refused = await api.call("POST", "/api-keys", json=body, role=Role.admin, expect=None)
+    assert refused.status_code == 422
+    events = (
+        await api.call("GET", "/audit-events", role=Role.admin, params={"limit": 500}, expect=200)
+    ).json()
+    [entry] = [e for e in events["items"] if e["action"] == "create_api_key"]
+    assert entry["outcome"] == "validation-failed"
+    assert entry["changed_fields"] == ["name", "role"]
