@@ -109,7 +109,10 @@ async def idempotency(
         Header(
             alias="Idempotency-Key",
             description="Makes this POST safe to retry: the first response is stored and replayed "
-            "(24 hours by default).",
+            "(24 hours by default). 1 to 255 visible ASCII characters.",
+            pattern=KEY_PATTERN.pattern,
+            min_length=1,
+            max_length=255,
         ),
     ] = None,
 ) -> Idempotency:

@@ -19,7 +19,9 @@ async def create(session: AsyncSession, tenant_id: uuid.UUID, body: ApiKeyCreate
         raise InvalidInput(
             "A coach key belongs to a reintegration provider.",
             extra={
-                "errors": [{"pointer": "#/provider", "reason": "Required for coach keys", "type": "missing"}]
+                "errors": [
+                    {"pointer": "#/provider", "reason": "Required for coach keys", "type": "value_error"}
+                ]
             },
         )
     if body.expires_at is not None and body.expires_at <= datetime.now(UTC):
