@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from app.config import get_settings
 from app.problems import ApiProblem, precondition_failed, precondition_required
+from app.schemas import IsoDate
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
@@ -30,7 +31,7 @@ def horizon_days(request: Request) -> int:
 
 
 AsOfQuery = Annotated[
-    date | None,
+    IsoDate | None,
     Query(description="Compute date-dependent statuses as of this day (default: today in Europe/Amsterdam)."),
 ]
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size (at most 500).")]

@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 T = TypeVar("T")
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_RFC_3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}.*")
+
+
+def _iso_date(value: Any) -> Any:
+    """Dates arrive as YYYY-MM-DD: pydantic would also read 0 or "0.0" as 1970-01-01 (a Unix time)."""
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("a date is written YYYY-MM-DD")
+    if not isinstance(value, str | date):
+        raise ValueError("a date is a string, YYYY-MM-DD")
+    return value
+
+
+def _rfc_3339(value: Any) -> Any:
+    if isinstance(value, str) and not _RFC_3339.fullmatch(value):
+        raise ValueError("a timestamp is written as in RFC 3339, e.g. 2026-03-01T09:30:00Z")
+    if not isinstance(value, str | datetime):
+        raise ValueError("a timestamp is a string, RFC 3339")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+"""A date in a request: only YYYY-MM-DD (the format the schema states)."""
+IsoDateTime = Annotated[datetime, BeforeValidator(_rfc_3339)]
+"""A timestamp in a request: only RFC 3339 text."""
 
 
 def nul_path(value: Any, path: str = "") -> str | None:
@@ -26,11 +54,26 @@ def nul_path(value: Any, path: str = "") -> str | None:
     return None
 
 
+def _stripped_text_needs_a_visible_character(schema: dict[str, Any]) -> None:
+    """Text is stripped before its length is checked, so a required string of spaces is refused: say so in
+    the schema (a `pattern` of one non-space character), or clients and fuzzers read "\r" as valid."""
+    for prop in schema.get("properties", {}).values():
+        for variant in [prop, *prop.get("anyOf", [])]:
+            if (
+                variant.get("type") == "string"
+                and variant.get("minLength", 0) >= 1
+                and "pattern" not in variant
+            ):
+                variant["pattern"] = r"\S"
+
+
 class StrictModel(BaseModel):
     """Request bodies: unknown fields are refused (422), never silently dropped; text with a NUL
-    character is refused (422) rather than failing in the database."""
+    character is refused (422) rather than failing in the database; text is stripped."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=_stripped_text_needs_a_visible_character
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -36,7 +36,7 @@ from pydantic import (
 
 from app.domain.activity_kinds import ActivityKind, Conclusion, TrackOutcome
 from app.domain.catalogue import DEADLINE_CODES, WAGE_SANCTION_MAX_WEEKS
-from app.schemas import StrictModel
+from app.schemas import IsoDate, StrictModel
 
 NON_MEDICAL: Final = "Non-medical (A4)."
 """Part of the description of every free-text field."""
@@ -238,7 +238,7 @@ class PhysicianEmployerView(StrictModel):
     )
     capacities: str | None = _text("The employee's remaining capacities for work.")
     expected_duration: ExpectedDuration | None = Field(None, description="Expected duration of the absence.")
-    expected_recovery_on: date | None = Field(None, description="Expected date of (partial) recovery.")
+    expected_recovery_on: IsoDate | None = Field(None, description="Expected date of (partial) recovery.")
     degree_of_incapacity: DegreeOfIncapacity | None = Field(
         None, description="Degree of incapacity for the own work."
     )
@@ -248,7 +248,7 @@ class PhysicianEmployerView(StrictModel):
     safety_net_case: bool | None = _flag("Whether this is a safety-net (vangnet) case.")
     work_accident: bool | None = _flag("Whether the absence follows a work accident.")
     third_party_liability: bool | None = _flag("Whether a third party may be liable (recourse).")
-    next_consultation_on: date | None = Field(None, description="Date of the next consultation, if set.")
+    next_consultation_on: IsoDate | None = Field(None, description="Date of the next consultation, if set.")
 
 
 class _BothViews(StrictModel):
@@ -259,8 +259,8 @@ class _BothViews(StrictModel):
 class PlacementDetails(StrictModel):
     employer: str = _name("The employer the employee works for in the placement.", required=True)
     role: str | None = _name("The role or position.")
-    starts_on: date | None = Field(None, description="First day of the placement.")
-    ends_on: date | None = Field(None, description="Last day of the placement (on or after starts_on).")
+    starts_on: IsoDate | None = Field(None, description="First day of the placement.")
+    ends_on: IsoDate | None = Field(None, description="Last day of the placement (on or after starts_on).")
     hours_per_week: Hours | None = Field(None, description="Agreed hours per week.")
     paid: StrictBool | None = Field(None, description="Whether the host employer pays the employee.")
     remarks: str | None = _text("Remarks about the placement.")
@@ -307,7 +307,7 @@ class ActionPlanDetails(StrictModel):
     case_manager: str = _name("The case manager named in the plan.", required=True)
     signed_by_employer: StrictBool = Field(False, description="Signed by the employer.")
     signed_by_employee: StrictBool = Field(False, description="Signed by the employee.")
-    signed_on: date | None = Field(None, description="Date of the last signature.")
+    signed_on: IsoDate | None = Field(None, description="Date of the last signature.")
     employer_view: str | None = _text(
         "The employer's view on the plan (required for T3 from first sick day 2023-07-01)."
     )
@@ -328,7 +328,7 @@ class ActionPlanUpdateDetails(ActionPlanDetails):
 class EvaluationDetails(GenericDetails, _BothViews):
     progress_summary: str | None = _text("The progress since the plan or the previous evaluation.")
     plan_adjusted: StrictBool | None = Field(None, description="Whether the plan was adjusted.")
-    next_evaluation_on: date | None = Field(None, description="Date agreed for the next evaluation.")
+    next_evaluation_on: IsoDate | None = Field(None, description="Date agreed for the next evaluation.")
 
 
 class FirstYearEvaluationDetails(GenericDetails, _BothViews):
@@ -391,14 +391,14 @@ class EmployeeContactDetails(GenericDetails):
 
 class VoluntaryExtensionDetails(StrictModel):
     weeks: Weeks = Field(description="Weeks the waiting period is extended by (P12).")
-    uwv_decision_on: date | None = Field(None, description="Date of UWV's approval.")
+    uwv_decision_on: IsoDate | None = Field(None, description="Date of UWV's approval.")
     reference: str | None = _name("UWV's reference.")
 
 
 class WageSanctionDetails(StrictModel):
     weeks: Weeks = Field(description="Weeks of the wage sanction (P12, at most 52).")
     uwv_decision_reference: str | None = _name("Reference of UWV's decision.")
-    uwv_decision_on: date | None = Field(None, description="Date of UWV's decision.")
+    uwv_decision_on: IsoDate | None = Field(None, description="Date of UWV's decision.")
     ground: str | None = _text("UWV's ground for the sanction.")
 
 
@@ -488,7 +488,7 @@ class TrajectoryPlanDetails(StrictModel):
     agreed_reporting_interval_days: StrictInt = Field(
         ge=7, le=91, description="Agreed interval of progress reports in days (T8)."
     )
-    planned_end_on: date | None = Field(None, description="Planned end of the trajectory.")
+    planned_end_on: IsoDate | None = Field(None, description="Planned end of the trajectory.")
     goals: list[ShortText] = _texts("The trajectory's goals.")
     budget_eur: Euros | None = Field(None, description="Budget in euros.")
 
@@ -554,8 +554,8 @@ class _ReportBase(StrictModel):
 
 
 class ProgressReportDetails(_ReportBase):
-    period_from: date = Field(description="First day of the reported period.")
-    period_to: date = Field(description="Last day of the reported period.")
+    period_from: IsoDate = Field(description="First day of the reported period.")
+    period_to: IsoDate = Field(description="Last day of the reported period.")
 
     @model_validator(mode="after")
     def _period_in_order(self) -> Self:
@@ -564,8 +564,8 @@ class ProgressReportDetails(_ReportBase):
 
 
 class FinalReportDetails(_ReportBase):
-    period_from: date | None = Field(None, description="First day of the reported period.")
-    period_to: date | None = Field(None, description="Last day of the reported period.")
+    period_from: IsoDate | None = Field(None, description="First day of the reported period.")
+    period_to: IsoDate | None = Field(None, description="Last day of the reported period.")
     outcome: FinalReportOutcome | None = Field(None, description="How Track 2 ends (P5).")
 
     @model_validator(mode="after")
@@ -598,8 +598,8 @@ class JobInterviewDetails(StrictModel):
 class TrainingDetails(StrictModel):
     provider: str | None = _name("The training provider.")
     course: str = _name("The course.", required=True)
-    starts_on: date | None = Field(None, description="First day.")
-    ends_on: date | None = Field(None, description="Last day (on or after starts_on).")
+    starts_on: IsoDate | None = Field(None, description="First day.")
+    ends_on: IsoDate | None = Field(None, description="Last day (on or after starts_on).")
     completed: StrictBool | None = Field(None, description="Whether it was completed.")
     certificate: StrictBool | None = Field(None, description="Whether a certificate or diploma was obtained.")
     cost_eur: Euros | None = Field(None, description="Cost in euros.")

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
@@ -29,7 +28,7 @@ from app.http import (
 from app.idempotency import IdempotencyDep
 from app.models.tenants import Role
 from app.problems import ApiProblem, problem_responses
-from app.schemas import Page
+from app.schemas import IsoDate, Page
 from app.security import Principal, PrincipalDep, require_roles
 
 router = APIRouter(tags=["activities"])
@@ -125,8 +124,8 @@ async def list_activities(
     principal: PrincipalDep,
     kind: Annotated[list[ActivityKind] | None, Query()] = None,
     track_id: Annotated[uuid.UUID | None, Query()] = None,
-    occurred_from: Annotated[date | None, Query()] = None,
-    occurred_to: Annotated[date | None, Query()] = None,
+    occurred_from: Annotated[IsoDate | None, Query()] = None,
+    occurred_to: Annotated[IsoDate | None, Query()] = None,
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
     cursor: CursorQuery = None,
 ) -> Page[ActivityRead]:

@@ -4,13 +4,12 @@ free text is non-medical by contract (A4)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from app.domain.activity_kinds import ActivityKind
-from app.schemas import ReadModel, StrictModel
+from app.schemas import IsoDate, IsoDateTime, ReadModel, StrictModel
 
 NON_MEDICAL = "Non-medical (A4): never a diagnosis, complaint or treatment."
 
@@ -31,7 +30,7 @@ class MedicalPart(StrictModel):
 
 class ActivityCreate(StrictModel):
     kind: ActivityKind
-    occurred_on: date = Field(
+    occurred_on: IsoDate = Field(
         description="Within the track's dates for track activities; never in the future (P6)."
     )
     track_id: uuid.UUID | None = Field(
@@ -84,7 +83,7 @@ class ActivityRead(ReadModel):
     case_id: uuid.UUID
     track_id: uuid.UUID | None
     kind: ActivityKind
-    occurred_on: date
+    occurred_on: IsoDate
     summary: str | None
     outcome: str | None
     details: dict[str, Any]
@@ -99,8 +98,8 @@ class ActivityRead(ReadModel):
     external_id: str | None
     recorded_by: RecordedBy
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class ActivityKindRead(ReadModel):

@@ -1,18 +1,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import Field
 
 from app.models.tenants import Role
-from app.schemas import ReadModel, StrictModel
+from app.schemas import IsoDateTime, ReadModel, StrictModel
 
 
 class ApiKeyCreate(StrictModel):
     name: str = Field(min_length=1, max_length=200, examples=["HR platform sync"])
     role: Role
-    expires_at: datetime | None = Field(default=None, description="Optional expiry (RFC 3339).")
+    expires_at: IsoDateTime | None = Field(default=None, description="Optional expiry (RFC 3339).")
     provider: str | None = Field(
         default=None, min_length=1, max_length=200, description="Required for coach keys: their provider."
     )
@@ -30,10 +29,10 @@ class ApiKeyRead(ReadModel):
     role: Role
     provider: str | None
     key_prefix: str = Field(description="The first characters of the key, to recognise it.")
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None
+    created_at: IsoDateTime
+    expires_at: IsoDateTime | None
+    revoked_at: IsoDateTime | None
+    last_used_at: IsoDateTime | None
 
 
 class ApiKeyCreated(ApiKeyRead):

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -11,7 +10,7 @@ from app.audit.schemas import AuditEventRead
 from app.db import SessionDep
 from app.http import DEFAULT_PAGE_SIZE, CursorQuery, LimitQuery, set_next_link
 from app.problems import problem_responses
-from app.schemas import Page
+from app.schemas import IsoDateTime, Page
 from app.security import PrincipalDep
 
 router = APIRouter(tags=["audit"])
@@ -32,8 +31,8 @@ async def list_audit_events(
     resource_id: Annotated[str | None, Query(max_length=80)] = None,
     key_id: Annotated[uuid.UUID | None, Query()] = None,
     outcome: Annotated[str | None, Query(max_length=40)] = None,
-    since: Annotated[datetime | None, Query()] = None,
-    until: Annotated[datetime | None, Query()] = None,
+    since: Annotated[IsoDateTime | None, Query()] = None,
+    until: Annotated[IsoDateTime | None, Query()] = None,
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
     cursor: CursorQuery = None,
 ) -> Page[AuditEventRead]:

@@ -1,16 +1,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import Field
 
-from app.schemas import ReadModel
+from app.schemas import IsoDateTime, ReadModel
 
 
 class AuditEventRead(ReadModel):
     id: uuid.UUID
-    at: datetime
+    at: IsoDateTime
     key_id: uuid.UUID | None
     role: str | None
     action: str = Field(description="The operation, e.g. record_activity.", examples=["update_case"])

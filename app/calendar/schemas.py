@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import Field
 
-from app.schemas import ReadModel, StrictModel
+from app.schemas import IsoDateTime, ReadModel, StrictModel
 
 
 class CalendarFeedCreate(StrictModel):
@@ -21,7 +20,7 @@ class CalendarFeedRead(ReadModel):
     id: uuid.UUID
     case_manager: str
     token_prefix: str = Field(description="The first characters of the feed's token, to recognise it.")
-    created_at: datetime
+    created_at: IsoDateTime
 
 
 class CalendarFeedCreated(CalendarFeedRead):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from typing import Literal
 
 from pydantic import Field
 
-from app.schemas import ReadModel, StrictModel
+from app.schemas import IsoDate, IsoDateTime, ReadModel, StrictModel
 from app.timeline.schemas import DeadlineRead
 
 NON_MEDICAL = "Non-medical by contract (A4): never a diagnosis, complaint or treatment."
@@ -36,7 +35,7 @@ class CaseFlags(StrictModel):
 
 class CaseCreate(StrictModel):
     employee: Employee
-    first_sick_day: date = Field(
+    first_sick_day: IsoDate = Field(
         description="Day 1 of the statutory clock; not in the future.", examples=["2026-01-05"]
     )
     case_manager: str | None = Field(
@@ -46,12 +45,12 @@ class CaseCreate(StrictModel):
         description="Who keeps the process on schedule (named in the action plan).",
         examples=["m.jansen@example.nl"],
     )
-    long_term_expected_on: date | None = Field(
+    long_term_expected_on: IsoDate | None = Field(
         default=None,
         description="When long-term absence was "
         "flagged, if later than week 6 (moves the problem analysis, T2).",
     )
-    employment_ends_on: date | None = Field(default=None, description="End of employment, if known.")
+    employment_ends_on: IsoDate | None = Field(default=None, description="End of employment, if known.")
     flags: CaseFlags = Field(default_factory=CaseFlags)
 
 
@@ -60,8 +59,8 @@ class CaseUpdate(StrictModel):
 
     employee: Employee | None = None
     case_manager: str | None = Field(default=None, min_length=1, max_length=200)
-    long_term_expected_on: date | None = None
-    employment_ends_on: date | None = None
+    long_term_expected_on: IsoDate | None = None
+    employment_ends_on: IsoDate | None = None
     flags: CaseFlags | None = None
 
 
@@ -79,16 +78,16 @@ class CaseFlagsRead(ReadModel):
 class CaseRead(ReadModel):
     id: uuid.UUID
     employee: EmployeeRead
-    first_sick_day: date
+    first_sick_day: IsoDate
     case_manager: str | None
-    long_term_expected_on: date | None
-    employment_ends_on: date | None
+    long_term_expected_on: IsoDate | None
+    employment_ends_on: IsoDate | None
     flags: CaseFlagsRead
     status: Literal["open", "recovered", "closed"]
-    closed_on: date | None
+    closed_on: IsoDate | None
     version: int = Field(description="Increases with every change; sent as the ETag.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class CaseTrackSummary(ReadModel):
@@ -96,8 +95,8 @@ class CaseTrackSummary(ReadModel):
     kind: Literal["track_1", "track_2"]
     status: Literal["open", "closed"]
     phase: str = Field(description="The current phase.")
-    started_on: date
-    ended_on: date | None
+    started_on: IsoDate
+    ended_on: IsoDate | None
     outcome: str | None
 
 
@@ -110,10 +109,10 @@ class CaseWarning(ReadModel):
 class CaseDetail(CaseRead):
     """The case with what is computed as of a day (`?as_of=`)."""
 
-    as_of: date
+    as_of: IsoDate
     sick_day: int | None = Field(description="Sick-day number of as_of; null when as_of is not a sick day.")
     week: int | None
-    waiting_period_ends_on: date = Field(description="Last day of wage duty, with every extension.")
+    waiting_period_ends_on: IsoDate = Field(description="Last day of wage duty, with every extension.")
     tracks: list[CaseTrackSummary]
     next_deadlines: list[DeadlineRead] = Field(
         description="The next open deadlines, soonest first (at most 5)."

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -19,7 +18,7 @@ from app.http import (
 )
 from app.models.tenants import Role
 from app.problems import problem_responses
-from app.schemas import Page
+from app.schemas import IsoDate, Page
 from app.security import PrincipalDep
 from app.timeline.schemas import DeadlineStatus
 
@@ -40,8 +39,8 @@ async def list_deadlines(
     principal: PrincipalDep,
     status: Annotated[list[DeadlineStatus] | None, Query()] = None,
     code: Annotated[list[str] | None, Query(max_length=60)] = None,
-    due_from: Annotated[date | None, Query()] = None,
-    due_to: Annotated[date | None, Query()] = None,
+    due_from: Annotated[IsoDate | None, Query()] = None,
+    due_to: Annotated[IsoDate | None, Query()] = None,
     case_manager: Annotated[str | None, Query(max_length=200)] = None,
     as_of: AsOfQuery = None,
     limit: LimitQuery = DEFAULT_PAGE_SIZE,

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 from pydantic import Field
 
-from app.schemas import ReadModel
+from app.schemas import IsoDate, ReadModel
 from app.timeline.schemas import DeadlineStatus
 
 
@@ -21,9 +20,9 @@ class WorklistDeadline(ReadModel):
     title: str
     occurrence: int | None
     track_id: uuid.UUID | None
-    due_on: date | None
-    window_starts_on: date | None
+    due_on: IsoDate | None
+    window_starts_on: IsoDate | None
     status: DeadlineStatus
     satisfied_by: str | None
-    satisfied_on: date | None
+    satisfied_on: IsoDate | None
     source: str

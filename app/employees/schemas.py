@@ -1,16 +1,17 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from app.schemas import IsoDateTime
 
 
 class EmployeeExport(BaseModel):
     """Everything held about one employee (GDPR art. 15/20), as JSON."""
 
     employee_ref: str
-    exported_at: datetime
+    exported_at: IsoDateTime
     cases: list[dict[str, Any]] = Field(
         description="Each case with its sickness periods, tracks and phases, waivers, activities, deadlines."
     )

@@ -4,7 +4,6 @@ answers 404. JSON by default; `Accept: text/html` gives a printable page (RIV an
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -16,6 +15,7 @@ from app.http import AsOfQuery, horizon_days, today
 from app.problems import problem_responses
 from app.reports import compliance, html, service, svg
 from app.reports.schemas import ComplianceReport, ReintegrationReport, Track2Report
+from app.schemas import IsoDate
 from app.security import PrincipalDep
 
 router = APIRouter(tags=["reports"])
@@ -158,11 +158,11 @@ async def progress_report(
     session: SessionDep,
     principal: PrincipalDep,
     from_on: Annotated[
-        date | None,
+        IsoDate | None,
         Query(alias="from", description="First day of the period (default: 27 days before `to`)."),
     ] = None,
     to_on: Annotated[
-        date | None, Query(alias="to", description="Last day of the period (default: as_of).")
+        IsoDate | None, Query(alias="to", description="Last day of the period (default: as_of).")
     ] = None,
     as_of: AsOfQuery = None,
 ) -> Any:

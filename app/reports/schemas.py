@@ -5,12 +5,12 @@ compliance report. Everything here comes from the employer-side fields of activi
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from app.cases.schemas import CaseFlagsRead, EmployeeRead
+from app.schemas import IsoDate
 
 FindingStatus = Literal["ok", "warning", "violation"]
 Risk = Literal["low", "medium", "high"]
@@ -22,13 +22,13 @@ class ReportCase(BaseModel):
 
     id: uuid.UUID
     employee: EmployeeRead
-    first_sick_day: date
+    first_sick_day: IsoDate
     case_manager: str | None
     status: Literal["open", "recovered", "closed"]
     flags: CaseFlagsRead
     sick_day: int | None = Field(description="Sick-day number of as_of; null when as_of is not a sick day.")
     week: int | None
-    waiting_period_ends_on: date = Field(description="Last day of wage duty, with every extension.")
+    waiting_period_ends_on: IsoDate = Field(description="Last day of wage duty, with every extension.")
 
 
 class DocumentEntry(BaseModel):
@@ -37,7 +37,7 @@ class DocumentEntry(BaseModel):
     activity_id: uuid.UUID
     kind: str = Field(examples=["evaluation"])
     title: str = Field(examples=["Action plan evaluation"])
-    occurred_on: date
+    occurred_on: IsoDate
     summary: str | None
     outcome: str | None
     details: dict[str, Any] = Field(
@@ -62,8 +62,8 @@ class GeneralSection(BaseModel):
 
 class ReportPhase(BaseModel):
     phase: str = Field(examples=["active_search"])
-    entered_on: date
-    left_on: date | None
+    entered_on: IsoDate
+    left_on: IsoDate | None
 
 
 class TrackSummary(BaseModel):
@@ -72,8 +72,8 @@ class TrackSummary(BaseModel):
     id: uuid.UUID
     kind: Literal["track_1", "track_2"]
     status: Literal["open", "closed"] = Field(description="As of the report's day.")
-    started_on: date
-    ended_on: date | None
+    started_on: IsoDate
+    ended_on: IsoDate | None
     outcome: str | None
     provider: str | None
     phase: str = Field(description="The phase as of the report's day.")
@@ -81,7 +81,7 @@ class TrackSummary(BaseModel):
     activity_counts: dict[str, int] = Field(
         description="Activities recorded in the track per kind.", examples=[{"job_application": 12}]
     )
-    last_activity_on: date | None
+    last_activity_on: IsoDate | None
     key_activities: list[DocumentEntry] = Field(
         description="Everything but the high-volume search efforts (applications, interviews, contacts, "
         "vacancy searches, coaching and network meetings), which are counted in activity_counts."
@@ -99,7 +99,7 @@ class MissingPart(BaseModel):
     title: str = Field(examples=["First-year evaluation"])
     rule: str = Field(examples=["T6"])
     detail: str = Field(examples=["Due on 2025-08-31 (end of week 52); none recorded."])
-    due_on: date | None
+    due_on: IsoDate | None
     source: str = Field(examples=["UWV; Regeling procesgang"])
 
 
@@ -109,14 +109,14 @@ class PendingPart(BaseModel):
     part: str = Field(examples=["current_assessment"])
     title: str
     rule: str
-    due_on: date | None
+    due_on: IsoDate | None
 
 
 class ReintegrationReport(BaseModel):
     """The reintegration report (RIV) as of a day: the general part assembled from the case's
     documents, the Track 1 and Track 2 summaries, and what is missing."""
 
-    as_of: date
+    as_of: IsoDate
     case: ReportCase
     complete: bool = Field(description="True when `completeness` is empty.")
     completeness: list[MissingPart] = Field(
@@ -155,8 +155,8 @@ class ReintegrationReport(BaseModel):
 
 
 class Period(BaseModel):
-    from_on: date = Field(alias="from", serialization_alias="from")
-    to_on: date = Field(alias="to", serialization_alias="to")
+    from_on: IsoDate = Field(alias="from", serialization_alias="from")
+    to_on: IsoDate = Field(alias="to", serialization_alias="to")
 
     model_config = {"populate_by_name": True}
 
@@ -165,8 +165,8 @@ class ReportTrack(BaseModel):
     id: uuid.UUID
     case_id: uuid.UUID
     status: Literal["open", "closed"] = Field(description="As of the report's day.")
-    started_on: date
-    ended_on: date | None
+    started_on: IsoDate
+    ended_on: IsoDate | None
     outcome: str | None
     provider: str | None
     coach: str | None
@@ -176,14 +176,14 @@ class ReportTrack(BaseModel):
 
 class PhaseActivities(BaseModel):
     phase: str
-    entered_on: date
-    left_on: date | None
+    entered_on: IsoDate
+    left_on: IsoDate | None
     activities: list[DocumentEntry] = Field(description="The period's activities made in this phase.")
 
 
 class Application(BaseModel):
     activity_id: uuid.UUID
-    occurred_on: date
+    occurred_on: IsoDate
     employer: str | None
     vacancy: str | None
     result: str | None = Field(examples=["invited"])
@@ -191,7 +191,7 @@ class Application(BaseModel):
 
 class Interview(BaseModel):
     activity_id: uuid.UUID
-    occurred_on: date
+    occurred_on: IsoDate
     employer: str | None
     vacancy: str | None
     result: str | None = Field(examples=["next_round"])
@@ -200,22 +200,22 @@ class Interview(BaseModel):
 class Placement(BaseModel):
     activity_id: uuid.UUID
     kind: Literal["secondment", "work_experience_placement", "job_placement"]
-    occurred_on: date
+    occurred_on: IsoDate
     employer: str | None
     role: str | None
-    starts_on: date | None
-    ends_on: date | None
+    starts_on: IsoDate | None
+    ends_on: IsoDate | None
     hours_per_week: float | None
     paid: bool | None
 
 
 class Training(BaseModel):
     activity_id: uuid.UUID
-    occurred_on: date
+    occurred_on: IsoDate
     course: str | None
     provider: str | None
-    starts_on: date | None
-    ends_on: date | None
+    starts_on: IsoDate | None
+    ends_on: IsoDate | None
     completed: bool | None
     certificate: bool | None
 
@@ -234,7 +234,7 @@ class Track2Report(BaseModel):
     applications with their results, placements, training and the outcome."""
 
     report: Literal["progress", "final"]
-    as_of: date
+    as_of: IsoDate
     period: Period
     draft: bool = Field(
         description="Final report of a track still open as of as_of: the final report is written before "
@@ -261,7 +261,7 @@ class Evidence(BaseModel):
     type: Literal["activity", "track", "waiver", "due_date", "as_of"]
     id: str | None = Field(description="The activity, track or waiver id.")
     activity_kind: str | None = None
-    on: date
+    on: IsoDate
     note: str = Field(examples=["evaluation recorded"])
 
 
@@ -282,7 +282,7 @@ class ComplianceReport(BaseModel):
     """UWV's checks as findings, one per rule (T1–T12, P8–P11, and the employee's view, A2), and the
     wage-sanction risk."""
 
-    as_of: date
+    as_of: IsoDate
     case: ReportCase
     findings: list[Finding]
     risk: Risk = Field(

@@ -1,19 +1,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 
 from pydantic import Field
 
-from app.schemas import ReadModel, StrictModel
+from app.schemas import IsoDate, IsoDateTime, ReadModel, StrictModel
 
 
 class SicknessPeriodCreate(StrictModel):
     """A relapse: a new period after the last one ended (T0: refused while the last is open, or after a
     gap of 28 healthy days or more, which makes a new case)."""
 
-    started_on: date
-    ended_on: date | None = Field(default=None, description="Last sick day, if already known.")
+    started_on: IsoDate
+    ended_on: IsoDate | None = Field(default=None, description="Last sick day, if already known.")
     pregnancy_leave_days: int = Field(
         default=0, ge=0, description="Days of pregnancy or maternity leave in the gap before this period."
     )
@@ -23,7 +22,7 @@ class SicknessPeriodCreate(StrictModel):
 
 
 class SicknessPeriodUpdate(StrictModel):
-    ended_on: date | None = Field(
+    ended_on: IsoDate | None = Field(
         description="The last sick day (recovery for the agreed work); null reopens."
     )
 
@@ -31,10 +30,10 @@ class SicknessPeriodUpdate(StrictModel):
 class SicknessPeriodRead(ReadModel):
     id: uuid.UUID
     case_id: uuid.UUID
-    started_on: date
-    ended_on: date | None
+    started_on: IsoDate
+    ended_on: IsoDate | None
     pregnancy_leave_days: int
     same_cause_not_pregnancy: bool
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from app.domain import catalogue
-from app.schemas import ReadModel, StrictModel
+from app.schemas import IsoDate, ReadModel, StrictModel
 
 DeadlineStatus = Literal[
     "upcoming", "due_soon", "overdue", "met", "met_late", "waived", "suspended", "not_applicable"
@@ -38,11 +37,11 @@ class DeadlineRead(ReadModel):
     code: str = Field(examples=["action_plan"])
     rule: str = Field(description="Rule id of domain.md.", examples=["T3"])
     title: str
-    due_on: date | None = Field(description="Null while suspended beyond the last sick day.")
-    window_starts_on: date | None
+    due_on: IsoDate | None = Field(description="Null while suspended beyond the last sick day.")
+    window_starts_on: IsoDate | None
     status: DeadlineStatus
     satisfied_by: str | None = Field(description="Id of the activity, track or waiver that satisfied it.")
-    satisfied_on: date | None
+    satisfied_on: IsoDate | None
     source: str
     consequence: str = Field(description="What a miss costs.")
     occurrence: int | None = Field(default=None, description="1, 2, … for recurring deadlines (T4, T8).")
@@ -57,8 +56,8 @@ class ExtensionRead(ReadModel):
 
 
 class WaitingPeriodRead(ReadModel):
-    base_ends_on: date = Field(description="Last day of week 104, walking the sickness periods.")
-    ends_on: date = Field(description="Last day of wage duty: the base plus every extension.")
+    base_ends_on: IsoDate = Field(description="Last day of week 104, walking the sickness periods.")
+    ends_on: IsoDate = Field(description="Last day of wage duty: the base plus every extension.")
     extensions: list[ExtensionRead]
 
 
@@ -66,8 +65,8 @@ class MilestoneRead(ReadModel):
     code: str
     rule: str
     title: str
-    on: date
-    window_starts_on: date | None
+    on: IsoDate
+    window_starts_on: IsoDate | None
     source: str
 
 
@@ -78,13 +77,13 @@ class WarningRead(ReadModel):
 
 
 class TimelineRead(ReadModel):
-    first_sick_day: date
-    as_of: date
+    first_sick_day: IsoDate
+    as_of: IsoDate
     sick_day: int | None = Field(description="Sick-day number of as_of; null when as_of is not a sick day.")
     week: int | None
     sick_days_counted: int = Field(description="Sick days up to as_of.")
     case_state: Literal["open", "recovered_suspended", "closed"]
-    closed_on: date | None
+    closed_on: IsoDate | None
     closure_reason: str | None
     waiting_period: WaitingPeriodRead
     deadlines: list[DeadlineRead]
@@ -94,8 +93,8 @@ class TimelineRead(ReadModel):
 
 
 class PeriodIn(StrictModel):
-    started_on: date
-    ended_on: date | None = Field(default=None, description="Last sick day; null while still sick.")
+    started_on: IsoDate
+    ended_on: IsoDate | None = Field(default=None, description="Last sick day; null while still sick.")
     pregnancy_leave_days: int = Field(
         default=0, ge=0, description="Days of pregnancy or maternity leave in the gap before this period."
     )
@@ -106,21 +105,21 @@ class PeriodIn(StrictModel):
 
 class EventIn(StrictModel):
     kind: TimelineEventKind
-    occurred_on: date
+    occurred_on: IsoDate
     id: str | None = Field(default=None, max_length=64, description="Your id, echoed in satisfied_by.")
 
 
 class Track2In(StrictModel):
-    started_on: date
-    ended_on: date | None = None
+    started_on: IsoDate
+    ended_on: IsoDate | None = None
     progress_interval_days: int = Field(default=catalogue.TRACK_2_PROGRESS_INTERVAL_DAYS, ge=7, le=365)
 
 
 class WaiverIn(StrictModel):
     reason: Literal["return_within_3_months", "marginal_capacity", "retirement_within_1_year"]
-    recorded_on: date
-    expected_return_on: date | None = None
-    withdrawn_on: date | None = None
+    recorded_on: IsoDate
+    expected_return_on: IsoDate | None = None
+    withdrawn_on: IsoDate | None = None
 
     @model_validator(mode="after")
     def return_needs_a_date(self) -> WaiverIn:
@@ -132,31 +131,31 @@ class WaiverIn(StrictModel):
 class ExtensionIn(StrictModel):
     kind: Literal["voluntary_extension", "wage_sanction"]
     weeks: int = Field(ge=1, le=catalogue.WAGE_SANCTION_MAX_WEEKS)
-    decided_on: date
+    decided_on: IsoDate
 
 
 class ClosureIn(StrictModel):
-    closed_on: date
+    closed_on: IsoDate
     reason: Literal["recovered", "employment_ended", "waiting_period_ended", "other"]
 
 
 class TimelinePreviewRequest(StrictModel):
     """Everything the timeline reads, without storing anything."""
 
-    first_sick_day: date = Field(examples=["2026-01-05"])
-    as_of: date | None = Field(default=None, description="Default: today in Europe/Amsterdam.")
+    first_sick_day: IsoDate = Field(examples=["2026-01-05"])
+    as_of: IsoDate | None = Field(default=None, description="Default: today in Europe/Amsterdam.")
     sickness_periods: list[PeriodIn] = Field(
         default_factory=list,
         max_length=200,
         description="Empty: one open period from the first sick day. Otherwise the first must start on it.",
     )
     events: list[EventIn] = Field(default_factory=list, max_length=5000)
-    long_term_expected_on: date | None = Field(
+    long_term_expected_on: IsoDate | None = Field(
         default=None, description="Long-term absence flagged late (T2)."
     )
     track_2: list[Track2In] = Field(default_factory=list, max_length=20)
     track_2_waivers: list[WaiverIn] = Field(default_factory=list, max_length=20)
-    satisfactory_result_on: date | None = Field(default=None, description="P9: structural return at 65%+.")
+    satisfactory_result_on: IsoDate | None = Field(default=None, description="P9: structural return at 65%+.")
     extensions: list[ExtensionIn] = Field(default_factory=list, max_length=20)
     waived: dict[str, str] = Field(default_factory=dict, description="Deadline code -> recorded reason.")
     closure: ClosureIn | None = None

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from typing import Literal
 
 from pydantic import Field
 
-from app.schemas import ReadModel, StrictModel
+from app.schemas import IsoDate, IsoDateTime, ReadModel, StrictModel
 
 TrackKindName = Literal["track_1", "track_2"]
 OutcomeName = Literal[
@@ -25,7 +24,7 @@ NON_MEDICAL = "Non-medical (A4): never a diagnosis, complaint or treatment."
 
 class TrackCreate(StrictModel):
     kind: TrackKindName
-    started_on: date = Field(description="On or after the first sick day, not in the future (P2).")
+    started_on: IsoDate = Field(description="On or after the first sick day, not in the future (P2).")
     provider: str | None = Field(
         default=None,
         min_length=1,
@@ -47,20 +46,20 @@ class TrackCreate(StrictModel):
 
 class PhaseTransitionCreate(StrictModel):
     to_phase: str = Field(min_length=1, max_length=40, examples=["active_search"])
-    on: date = Field(description="On or after the current phase's start, not in the future (P3).")
+    on: IsoDate = Field(description="On or after the current phase's start, not in the future (P3).")
     note: str | None = Field(default=None, max_length=2000, description=NON_MEDICAL)
 
 
 class TrackClosure(StrictModel):
-    ended_on: date
+    ended_on: IsoDate
     outcome: OutcomeName
     note: str | None = Field(default=None, max_length=2000, description=NON_MEDICAL)
 
 
 class PhaseRead(ReadModel):
     phase: str
-    entered_on: date
-    left_on: date | None
+    entered_on: IsoDate
+    left_on: IsoDate | None
     note: str | None
 
 
@@ -74,8 +73,8 @@ class TrackRead(ReadModel):
     case_id: uuid.UUID
     kind: TrackKindName
     status: Literal["open", "closed"]
-    started_on: date
-    ended_on: date | None
+    started_on: IsoDate
+    ended_on: IsoDate | None
     outcome: OutcomeName | None
     closing_note: str | None
     provider: str | None
@@ -85,14 +84,16 @@ class TrackRead(ReadModel):
     phases: list[PhaseRead] = Field(description="The phase history, oldest first.")
     next_phase: NextPhaseRead | None = Field(description="Null in the final phase or when closed.")
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class WaiverPut(StrictModel):
     reason: Literal["return_within_3_months", "marginal_capacity", "retirement_within_1_year"]
-    recorded_on: date
-    expected_return_on: date | None = Field(default=None, description="Required for return_within_3_months.")
+    recorded_on: IsoDate
+    expected_return_on: IsoDate | None = Field(
+        default=None, description="Required for return_within_3_months."
+    )
     employer_consent: bool = Field(default=False, description="Required for retirement_within_1_year.")
     employee_consent: bool = Field(default=False, description="Required for retirement_within_1_year.")
     note: str | None = Field(default=None, max_length=2000, description=NON_MEDICAL)
@@ -102,12 +103,12 @@ class WaiverRead(ReadModel):
     id: uuid.UUID
     case_id: uuid.UUID
     reason: str
-    recorded_on: date
-    expected_return_on: date | None
+    recorded_on: IsoDate
+    expected_return_on: IsoDate | None
     employer_consent: bool
     employee_consent: bool
     note: str | None
-    lapses_on: date | None = Field(
+    lapses_on: IsoDate | None = Field(
         description="return_within_3_months: lapses the day after the expected return."
     )
-    created_at: datetime
+    created_at: IsoDateTime

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
 
 from app.events.catalogue import EventType
-from app.schemas import ReadModel, StrictModel
+from app.schemas import IsoDateTime, ReadModel, StrictModel
 
 
 class WebhookEndpointCreate(StrictModel):
@@ -33,11 +32,11 @@ class WebhookEndpointRead(ReadModel):
     event_types: list[EventType]
     description: str | None
     status: Literal["enabled", "disabled"]
-    disabled_at: datetime | None
+    disabled_at: IsoDateTime | None
     disabled_reason: Literal["gone", "failing"] | None = Field(
         description="gone: the endpoint answered 410 Gone; failing: a delivery failed every retry."
     )
-    created_at: datetime
+    created_at: IsoDateTime
 
 
 class WebhookEndpointCreated(WebhookEndpointRead):
@@ -53,12 +52,12 @@ class WebhookDeliveryRead(ReadModel):
     event_type: EventType
     status: Literal["pending", "delivered", "failed"]
     attempts: int
-    next_attempt_at: datetime | None
-    last_attempt_at: datetime | None
+    next_attempt_at: IsoDateTime | None
+    last_attempt_at: IsoDateTime | None
     last_status_code: int | None
     last_error: str | None
-    delivered_at: datetime | None
-    created_at: datetime
+    delivered_at: IsoDateTime | None
+    created_at: IsoDateTime
 
 
 class RedeliveryCreate(StrictModel):
