@@ -23,6 +23,7 @@ from app.models.tracks import Track
 from app.models.webhooks import WebhookEndpoint
 from app.permissions import allowed
 from app.problems import forbidden
+from app.query_params import check_query_parameters
 from app.security import Principal, PrincipalDep
 
 
@@ -95,3 +96,4 @@ async def authorize(request: Request, session: SessionDep, principal: PrincipalD
     operation = getattr(request.scope.get("route"), "name", "")
     if not allowed(operation, principal.role):
         raise forbidden(f"The role {principal.role.value} may not call {operation}.")
+    check_query_parameters(request)

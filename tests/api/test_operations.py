@@ -56,16 +56,17 @@ async def test_logs_hold_neither_bodies_nor_keys(
     marker = "Very-Private-Name-7731"
     with caplog.at_level(logging.DEBUG):
         response = await client.post(
-            "/api/v1/cases?employee_ref=" + marker,
+            "/api/v1/cases",
             json={
                 "employee": {"external_ref": marker, "display_name": marker},
                 "first_sick_day": "2026-01-05",
             },
             headers={**tenant_a.headers(), "X-Request-ID": "log-check-1"},
         )
+        listed = await client.get("/api/v1/cases?employee_ref=" + marker, headers=tenant_a.headers())
         wrong_key = "Bearer " + next(iter(tenant_a.keys.values())) + "x"
         await client.get("/api/v1/cases", headers={"Authorization": wrong_key})
-    assert response.status_code == 201
+    assert response.status_code == 201 and listed.status_code == 200
     # The service's records only: the test client's own httpx log names the URL it called.
     service_records = [record for record in caplog.records if not record.name.startswith("httpx")]
     text = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in service_records)

@@ -145,3 +145,54 @@ async def test_nul_characters_are_refused_not_a_database_error(
     assert problem(query, 422, "validation-failed")["errors"][0]["pointer"] == "#/query"
     path = await client.get("/api/v1/employees/a%00b/export", headers=tenant_a.headers(Role.admin))
     assert problem(path, 422, "validation-failed")["errors"][0]["pointer"] == "#/path"
+
+
+# Found by the fuzzer (schemathesis): inputs the schema calls invalid that were silently accepted, and
+# inputs it calls valid that were refused.
+
+
+@pytest.mark.parametrize("value", ["0", "0.0", "20260105", "2026-1-5"])
+async def test_a_date_in_the_query_is_yyyy_mm_dd_only(
+    client: httpx.AsyncClient, tenant_a: TenantKeys, value: str
+) -> None:
+    response = await client.get("/api/v1/deadlines", params={"due_from": value}, headers=tenant_a.headers())
+    assert problem(response, 422, "validation-failed")["errors"][0]["pointer"] == "#/query/due_from"
+
+
+@pytest.mark.parametrize("value", [0, 1.5, "0", "2026-01-05T00:00:00"])
+async def test_a_date_in_a_body_is_yyyy_mm_dd_only(
+    client: httpx.AsyncClient, tenant_a: TenantKeys, value: object
+) -> None:
+    body = {"employee": {"external_ref": "E-1", "display_name": "x"}, "first_sick_day": value}
+    response = await client.post(CASES, json=body, headers=tenant_a.headers())
+    assert problem(response, 422, "validation-failed")["errors"][0]["pointer"] == "#/first_sick_day"
+
+
+async def test_a_timestamp_is_rfc_3339_text_only(client: httpx.AsyncClient, tenant_a: TenantKeys) -> None:
+    headers = tenant_a.headers(Role.admin)
+    refused = await client.get("/api/v1/audit-events", params={"since": "0"}, headers=headers)
+    assert problem(refused, 422, "validation-failed")["errors"][0]["pointer"] == "#/query/since"
+    taken = await client.get(
+        "/api/v1/audit-events", params={"since": "2026-01-05T09:30:00Z"}, headers=headers
+    )
+    assert taken.status_code == 200
+
+
+async def test_unknown_and_repeated_query_parameters_are_refused(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    headers = tenant_a.headers()
+    typo = await client.get(CASES + "?stauts=open", headers=headers)
+    [error] = problem(typo, 422, "validation-failed")["errors"]
+    assert error["pointer"] == "#/query/stauts" and error["type"] == "unknown_parameter"
+    twice = await client.get(CASES + "?status=open&status=closed", headers=headers)
+    [error] = problem(twice, 422, "validation-failed")["errors"]
+    assert error["pointer"] == "#/query/status" and error["type"] == "repeated"
+    # A parameter that takes a list may repeat.
+    kinds = await client.get("/api/v1/deadlines?status=due_soon&status=overdue&limit=5", headers=headers)
+    assert kinds.status_code == 200, kinds.text
+
+
+def test_the_schema_says_stripped_text_needs_a_visible_character(app: FastAPI) -> None:
+    employee = app.openapi()["components"]["schemas"]["Employee"]["properties"]["external_ref"]
+    assert employee["minLength"] == 1 and employee["pattern"] == r"\S"
