@@ -94,9 +94,47 @@ def _outcome(exc: BaseException) -> str:
 
 def _unavailable(exc: BaseException) -> bool:
     """Database outages: there is nothing to write the refusal to."""
+    return database_unavailable(exc)
+
+
+# SQLSTATE classes that mean "the database cannot serve this now", not "this request is wrong":
+# 08 connection exception, 53 insufficient resources (too many connections, out of memory or disk),
+# 57 operator intervention (shutting down, starting up, crash recovery, statement timeout, cancel).
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether an error means the database is unreachable, restarting or overloaded (answered 503 with
+    Retry-After) rather than a defect (500). Looks through the driver's exception that SQLAlchemy wraps:
+    asyncpg's refusals while PostgreSQL shuts down or starts up arrive as plain DBAPIError."""
+    import asyncpg
     from sqlalchemy import exc as sa_exc
 
-    return isinstance(exc, sa_exc.DBAPIError | sa_exc.TimeoutError | OSError)
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        error = pending.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, sa_exc.TimeoutError | OSError | TimeoutError):
+            return True
+        if isinstance(error, sa_exc.DBAPIError) and (
+            error.connection_invalidated or isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError)
+        ):
+            return True
+        if isinstance(
+            error, asyncpg.exceptions.InterfaceError | asyncpg.exceptions.ConnectionDoesNotExistError
+        ):
+            return True  # the connection is closed or was lost mid-operation
+        sqlstate = getattr(error, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATE_CLASSES):
+            return True
+        orig = getattr(error, "orig", None)
+        pending.extend(
+            [orig if isinstance(orig, BaseException) else None, error.__cause__, error.__context__]
+        )
+    return False
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -321,25 +321,31 @@ def _database_unavailable(request: Request) -> JSONResponse:
         status=503,
         code="unavailable",
         title="Service unavailable",
-        detail="The database is not reachable right now; nothing was changed. Retry shortly.",
+        detail="The database cannot serve this right now (unreachable, restarting or too slow); nothing was "
+        "changed. Retry shortly.",
         headers={"Retry-After": "2"},
     )
 
 
 async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
-    from sqlalchemy import exc as sa_exc
+    from app.db import database_unavailable
 
-    if isinstance(exc, (sa_exc.TimeoutError, OSError, ConnectionError)) or (
-        isinstance(exc, sa_exc.DBAPIError)
-        and (exc.connection_invalidated or isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)))
-    ):
+    if database_unavailable(exc):
         log.warning("database unavailable: %s", type(exc).__name__)
         return _database_unavailable(request)
     return await handle_unexpected(request, exc)
 
 
 def install_database_handlers(app: FastAPI) -> None:
+    import asyncpg
     from sqlalchemy import exc as sa_exc
 
-    for exc_class in (sa_exc.DBAPIError, sa_exc.TimeoutError, OSError):
+    # asyncpg's own classes too, should one ever escape SQLAlchemy's wrapping.
+    for exc_class in (
+        sa_exc.DBAPIError,
+        sa_exc.TimeoutError,
+        OSError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+    ):
         app.add_exception_handler(exc_class, handle_database_error)

@@ -27,6 +27,7 @@ from standardwebhooks import Webhook
 
 from app import __version__
 from app.config import Settings
+from app.db import database_unavailable
 from app.events.catalogue import EventType
 from app.events.scheduler import emit_deadline_events
 from app.events.service import emit
@@ -132,8 +133,11 @@ class EventWorker:
                     await self.scan_deadlines()
                 busy = await self.dispatch() > 0
                 busy = await self.start_due_deliveries() > 0 or busy
-            except Exception:  # a database outage must not end the worker: it retries next round
-                log.exception("event worker round failed")
+            except Exception as exc:  # a database outage must not end the worker: it retries next round
+                if database_unavailable(exc):
+                    log.warning("event worker round skipped: database unavailable (%s)", type(exc).__name__)
+                else:
+                    log.exception("event worker round failed")
             if not busy:
                 await asyncio.sleep(self.settings.event_worker_poll_s)
 

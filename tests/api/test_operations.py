@@ -36,6 +36,50 @@ async def test_not_ready_when_the_database_is_unreachable() -> None:
     await app.state.engine.dispose()
 
 
+async def test_a_statement_over_the_timeout_answers_503_and_changes_nothing(settings: Settings) -> None:
+    """Found by the fault test: PostgreSQL's own refusals (statement timeout, shutting down, starting
+    up) reached clients as 500. Here a lock held elsewhere keeps the insert waiting past the timeout."""
+    from sqlalchemy import delete, func, select, text
+
+    from app.main import create_app
+    from app.models.activities import Activity
+    from app.models.tenants import Tenant
+    from tests.conftest import make_tenant
+
+    app = create_app(settings.model_copy(update={"db_statement_timeout_ms": 300}), migrate_on_start=False)
+    app.state.engine = create_engine(app.state.settings)
+    app.state.sessionmaker = create_sessionmaker(app.state.engine)
+    async with app.state.sessionmaker() as session, session.begin():
+        tenant = await make_tenant(session, "timeout-tenant")
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    headers = tenant.headers()
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as client:
+            body = {"employee": {"external_ref": "E-T"}, "first_sick_day": "2026-01-05"}
+            case_id = (await client.post("/api/v1/cases", json=body)).json()["id"]
+            activity = {"kind": "employee_contact", "occurred_on": "2026-02-02", "summary": "Call"}
+            locker = create_engine(settings)
+            async with locker.connect() as connection, connection.begin():
+                await connection.execute(text("LOCK TABLE activities IN ACCESS EXCLUSIVE MODE"))
+                refused = await client.post(f"/api/v1/cases/{case_id}/activities", json=activity)
+            await locker.dispose()
+            assert refused.status_code == 503, refused.text
+            assert refused.headers["content-type"].startswith("application/problem+json")
+            assert refused.json()["code"] == "unavailable" and refused.headers["retry-after"]
+            async with app.state.sessionmaker() as session:
+                count = (
+                    select(func.count()).select_from(Activity).where(Activity.tenant_id == tenant.tenant_id)
+                )
+                assert await session.scalar(count) == 0
+            assert (
+                await client.post(f"/api/v1/cases/{case_id}/activities", json=activity)
+            ).status_code == 201
+    finally:
+        async with app.state.sessionmaker() as session, session.begin():
+            await session.execute(delete(Tenant).where(Tenant.id == tenant.tenant_id))
+        await app.state.engine.dispose()
+
+
 async def test_metrics_are_prometheus_text(client: httpx.AsyncClient, tenant_a: TenantKeys) -> None:
     await client.get("/api/v1/cases", headers=tenant_a.headers())
     metrics = await client.get("/metrics")
