@@ -29,6 +29,7 @@ from app.middleware import (
     BodySizeLimitMiddleware,
     NulCharacterGuardMiddleware,
     RequestContextMiddleware,
+    ShutdownCancellationMiddleware,
     route_templates,
 )
 from app.problems import install_database_handlers, install_problem_handlers
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     )
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(NulCharacterGuardMiddleware)
+    app.add_middleware(ShutdownCancellationMiddleware)  # inside the access log, which then logs its 503
     app.add_middleware(RequestContextMiddleware)
     app.state.route_templates = route_templates(app.openapi())
     return app

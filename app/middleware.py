@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -133,6 +134,7 @@ async def send_problem(
     detail: str,
     *,
     close: bool = False,
+    headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> None:
     """A problem+json response sent from middleware, before any route runs."""
@@ -149,13 +151,14 @@ async def send_problem(
     if request_id:
         body["request_id"] = request_id
     payload = json.dumps(body).encode()
-    headers = [
+    raw_headers = [
         (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
         (b"content-length", str(len(payload)).encode()),
+        *((name.lower().encode(), value.encode()) for name, value in (headers or {}).items()),
     ]
     if close:
-        headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+        raw_headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
     await send({"type": "http.response.body", "body": payload})
 
 
@@ -182,6 +185,47 @@ class NulCharacterGuardMiddleware:
                 )
                 return
         await self.app(scope, receive, send)
+
+
+class ShutdownCancellationMiddleware:
+    """uvicorn cancels the requests still running when the graceful-shutdown bound is reached, and would
+    answer them 500. Their transaction is rolled back (unless the cut came while COMMIT was already on its
+    way), so the answer is 503 with Retry-After: send it again, with the same Idempotency-Key or external
+    ids, which makes the retry safe either way (found by the shutdown fault test)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        response_started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except asyncio.CancelledError:
+            if response_started:
+                raise
+            # uvicorn cancels a request task only at shutdown (a client that goes away is not cancelled),
+            # and the task ends right after this answer: the cancellation is not swallowed for anyone.
+            await send_problem(
+                scope,
+                send,
+                503,
+                "unavailable",
+                "Service unavailable",
+                "The service is shutting down and stopped this request; it was not applied unless it "
+                "was already committing. Retry with the same Idempotency-Key (or external ids).",
+                close=True,
+                headers={"Retry-After": "2"},
+            )
 
 
 class _BodyTooLarge(Exception):
