@@ -31,6 +31,8 @@ def _takes_many(annotation: object) -> bool:
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         return any(_takes_many(arg) for arg in typing.get_args(annotation))
     origin = typing.get_origin(annotation) or annotation
+    if origin in (str, bytes):  # sequences too, but one value each
+        return False
     return isinstance(origin, type) and issubclass(origin, _SEQUENCES)
 
 
@@ -52,10 +54,6 @@ def _accepted(route: APIRoute) -> _Accepted:
         accepted = _Accepted(frozenset(names), frozenset(repeatable))
         _accepted_by_route[id(route)] = accepted
     return accepted
-
-
-def _error(name: str, reason: str, kind: str) -> dict[str, str]:
-    return {"pointer": f"#/query/{name}", "reason": reason, "type": kind}
 
 
 def check_query_parameters(request: Request) -> None:

@@ -188,11 +188,27 @@ async def test_unknown_and_repeated_query_parameters_are_refused(
     twice = await client.get(CASES + "?status=open&status=closed", headers=headers)
     [error] = problem(twice, 422, "validation-failed")["errors"]
     assert error["pointer"] == "#/query/status" and error["type"] == "repeated"
+    # Text is a sequence of characters, yet one value (found by the fuzzer).
+    text_twice = await client.get("/api/v1/deadlines?case_manager=a&case_manager=b", headers=headers)
+    [error] = problem(text_twice, 422, "validation-failed")["errors"]
+    assert error["pointer"] == "#/query/case_manager" and error["type"] == "repeated"
     # A parameter that takes a list may repeat.
     kinds = await client.get("/api/v1/deadlines?status=due_soon&status=overdue&limit=5", headers=headers)
     assert kinds.status_code == 200, kinds.text
 
 
 def test_the_schema_says_stripped_text_needs_a_visible_character(app: FastAPI) -> None:
+    """The documented pattern refuses exactly the text the service strips to nothing: every character
+    Python's str.strip() removes, including \x1c-\x1f and \x85 that a JSON Schema \\S would let
+    through (found by the fuzzer), and keeps what it does not strip."""
+    import sys
+
+    import jsonschema_rs
+
     employee = app.openapi()["components"]["schemas"]["Employee"]["properties"]["external_ref"]
-    assert employee["minLength"] == 1 and employee["pattern"] == r"\S"
+    assert employee["minLength"] == 1
+    schema = jsonschema_rs.Draft202012Validator({"type": "string", "pattern": employee["pattern"]})
+    stripped = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    assert not any(schema.is_valid(text) for text in [*stripped, "".join(stripped)])
+    for kept in ["a", " a ", "\ufeff", "\u200b", "\x1b"]:
+        assert kept.strip() and schema.is_valid(kept), repr(kept)
