@@ -499,8 +499,6 @@ class MemoryFigures:
 
 
 async def bench_memory(ctx: Context, service: Server, args: argparse.Namespace) -> MemoryFigures:
-    assert service.process is not None
-    process = psutil.Process(service.process.pid)
     delay_ms = 1000.0 * ctx.connections / args.mixed_rate
     print(f"  mixed: warming up ({args.warmup:.0f}s)", flush=True)
     await run_wrk(ctx, service.base_url, "mixed", args.warmup, mean_delay_ms=delay_ms)
@@ -510,16 +508,82 @@ async def bench_memory(ctx: Context, service: Server, args: argparse.Namespace) 
         flush=True,
     )
     await quiet_machine(ctx, args)
+    return await paced_run(ctx, service, args.mixed, delay_ms, args.mixed_rate, args.rss_interval)
+
+
+async def paced_run(
+    ctx: Context, service: Server, seconds: float, delay_ms: float, target_rate: float, rss_interval: float
+) -> MemoryFigures:
+    """A mixed wrk run with a mean pause of delay_ms per request and connection, sampling the service's
+    resident memory every rss_interval seconds."""
+    assert service.process is not None
+    process = psutil.Process(service.process.pid)
     samples: list[tuple[float, int]] = []
     started = time.monotonic()
-    load = asyncio.create_task(run_wrk(ctx, service.base_url, "mixed", args.mixed, mean_delay_ms=delay_ms))
-    limit = int(args.mixed / args.rss_interval) + 5  # a count limit besides wrk's end
+    load = asyncio.create_task(run_wrk(ctx, service.base_url, "mixed", seconds, mean_delay_ms=delay_ms))
+    limit = int(seconds / rss_interval) + 5  # a count limit besides wrk's end
     while not load.done() and len(samples) < limit:
         samples.append((time.monotonic() - started, process.memory_info().rss))
-        await asyncio.wait({load}, timeout=args.rss_interval)
+        await asyncio.wait({load}, timeout=rss_interval)
     result = await load
     samples.append((time.monotonic() - started, process.memory_info().rss))
-    return MemoryFigures(args.mixed, args.mixed_rate, result, samples)
+    return MemoryFigures(seconds, target_rate, result, samples)
+
+
+# --- soak --------------------------------------------------------------------------------------------------
+
+CALIBRATION_S = 20.0
+CALIBRATION_ROUNDS = 4
+CALIBRATION_TOLERANCE = 0.03
+
+
+@dataclass
+class SoakFigures:
+    capacity: WrkResult
+    """The mixed load unpaced: what the service can do."""
+    share: float
+    calibration: list[tuple[float, float]]
+    """(mean pause per request in ms, requests/s it gave) of each calibration run."""
+    run: MemoryFigures
+
+    @property
+    def target_rate(self) -> float:
+        return self.share * self.capacity.rate
+
+    @property
+    def goals(self) -> list[tuple[str, bool]]:
+        return [("zero errors", self.run.load.errors == 0), ("memory flat", self.run.within_goal)]
+
+
+async def bench_soak(ctx: Context, service: Server, args: argparse.Namespace) -> SoakFigures:
+    """Capacity first (the mixed load with no pauses), then the pause that gives --soak-share of it
+    (calibrated: a request's cycle on a connection is its pause plus its latency), then the soak itself."""
+    base = service.base_url
+    print(
+        f"  soak: warming up, then the capacity of the mixed load ({args.duration:.0f}s unpaced)", flush=True
+    )
+    await run_wrk(ctx, base, "mixed", args.warmup)
+    await quiet_machine(ctx, args)
+    capacity = await run_wrk(ctx, base, "mixed", args.duration)
+    if capacity.rate <= 0:
+        raise SystemExit(f"no successful request in the capacity run: {capacity.detail}")
+    target = args.soak_share * capacity.rate
+    delay_ms = 1000.0 * ctx.connections / target
+    calibration: list[tuple[float, float]] = []
+    for _ in range(CALIBRATION_ROUNDS):
+        probe = await run_wrk(ctx, base, "mixed", CALIBRATION_S, mean_delay_ms=delay_ms)
+        calibration.append((delay_ms, probe.rate))
+        print(
+            f"  soak: pause {delay_ms:.1f} ms gives {probe.rate:,.0f}/s (target {target:,.0f}/s)", flush=True
+        )
+        if abs(probe.rate / target - 1) <= CALIBRATION_TOLERANCE:
+            break
+        latency_ms = 1000.0 * ctx.connections / probe.rate - delay_ms
+        delay_ms = max(0.5, 1000.0 * ctx.connections / target - latency_ms)
+    print(f"  soak: {args.soak:.0f}s at about {target:,.0f} requests/s, RSS every {args.rss_interval:.0f}s")
+    await quiet_machine(ctx, args)
+    run = await paced_run(ctx, service, args.soak, delay_ms, target, args.rss_interval)
+    return SoakFigures(capacity, args.soak_share, calibration, run)
 
 
 # --- profiles ----------------------------------------------------------------------------------------------
@@ -640,10 +704,28 @@ def machine() -> str:
     )
 
 
+def print_memory(memory: MemoryFigures) -> None:
+    mb = 2**20
+    growth = memory.end / memory.start - 1
+    print("  requests sent: " + ", ".join(f"{k} {v:,}" for k, v in memory.load.sent.items()))
+    print(
+        f"  service RSS: start {memory.start / mb:.1f} MB, end {memory.end / mb:.1f} MB"
+        f" ({growth:+.1%}), max {memory.peak / mb:.1f} MB over {len(memory.samples)} samples;"
+        f" within {MEMORY_GOAL:.0%} of the start: {'met' if memory.within_goal else 'NOT met'}"
+    )
+    print(
+        "  samples (s: MB): "
+        + ", ".join(
+            f"{t:.0f}: {rss / mb:.1f}" for t, rss in memory.samples[:: max(1, len(memory.samples) // 12)]
+        )
+    )
+
+
 def print_report(
     seeded: ScaleSeeded,
     figures: list[PathFigures],
     memory: MemoryFigures | None,
+    soak: SoakFigures | None,
     profiles: dict[str, list[str]],
     args: argparse.Namespace,
     server_version: str,
@@ -684,8 +766,6 @@ def print_report(
         met = [ok for f in figures for _, ok in f.goals()]
         print(f"goals met: {sum(met)} of {len(met)}")
     if memory is not None:
-        mb = 2**20
-        growth = memory.end / memory.start - 1
         print()
         print(
             f"memory, mixed run of {memory.seconds:.0f}s (target {memory.target_rate:.0f}/s):"
@@ -694,18 +774,23 @@ def print_report(
             f" other processes {memory.load.other_cores:.2f} cores"
             + (f" ({memory.load.detail})" if memory.load.errors else "")
         )
-        print("  requests sent: " + ", ".join(f"{k} {v:,}" for k, v in memory.load.sent.items()))
+        print_memory(memory)
+    if soak is not None:
+        cap, run = soak.capacity, soak.run.load
+        print()
         print(
-            f"  service RSS: start {memory.start / mb:.1f} MB, end {memory.end / mb:.1f} MB"
-            f" ({growth:+.1%}), max {memory.peak / mb:.1f} MB over {len(memory.samples)} samples;"
-            f" within {MEMORY_GOAL:.0%} of the start: {'met' if memory.within_goal else 'NOT met'}"
+            f"soak: capacity of the mixed load (unpaced, {args.connections} connections): {cap.rate:,.0f}"
+            f" requests/s, p50 {cap.p50_ms:.1f} ms, p99 {cap.p99_ms:.1f} ms, {cap.errors} errors"
         )
         print(
-            "  samples (s: MB): "
-            + ", ".join(
-                f"{t:.0f}: {rss / mb:.1f}" for t, rss in memory.samples[:: max(1, len(memory.samples) // 12)]
-            )
+            f"  {soak.run.seconds:.0f}s at {soak.share:.0%} of it (target {soak.target_rate:,.0f}/s, pause"
+            f" {soak.calibration[-1][0]:.1f} ms): {run.rate:,.1f} requests/s ({run.rate / cap.rate:.0%} of"
+            f" capacity), p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, max {run.max_ms:.0f} ms,"
+            f" {run.requests:,} requests, {run.errors} errors, other processes {run.other_cores:.2f} cores"
+            + (f" ({run.detail})" if run.errors else "")
         )
+        print_memory(soak.run)
+        print("  goals: " + "; ".join(f"{text}: {'met' if ok else 'NOT met'}" for text, ok in soak.goals))
     for name, lines in profiles.items():
         print()
         print(f"profile of the service, {BY_NAME[name].label} ({args.profile_dir / (name + '.txt')}):")
@@ -783,6 +868,7 @@ async def run(args: argparse.Namespace) -> None:
         servers = [service, ceiling] if args.paths else [service]
         figures: list[PathFigures] = []
         memory: MemoryFigures | None = None
+        soak: SoakFigures | None = None
         profiles: dict[str, list[str]] = {}
         try:
             for server in servers:
@@ -804,6 +890,8 @@ async def run(args: argparse.Namespace) -> None:
                 )
             if args.mixed > 0:
                 memory = await bench_memory(ctx, service, args)
+            if args.soak > 0:
+                soak = await bench_soak(ctx, service, args)
             if args.profile:
                 args.profile_dir.mkdir(parents=True, exist_ok=True)
                 for name in args.paths or [p.name for p in PATHS]:
@@ -819,7 +907,7 @@ async def run(args: argparse.Namespace) -> None:
                 tail = server.log_tail(10)
                 if tail.strip():
                     print(f"--- last lines of the {server.name} log ---\n{tail}")
-    print_report(seeded, figures, memory, profiles, args, version)
+    print_report(seeded, figures, memory, soak, profiles, args, version)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -850,6 +938,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--mixed", type=float, default=180.0, help="seconds of the mixed run (0: skip it)")
     parser.add_argument("--mixed-rate", type=float, default=100.0, help="requests/s of the mixed run")
+    parser.add_argument(
+        "--soak", type=float, default=0.0, help="seconds of the soak at --soak-share of capacity (0: skip it)"
+    )
+    parser.add_argument("--soak-share", type=float, default=0.7, help="share of measured capacity to soak at")
     parser.add_argument("--rss-interval", type=float, default=5.0, help="seconds between RSS samples")
     parser.add_argument("--profile", action="store_true", help="also profile each path with py-spy")
     parser.add_argument("--profile-seconds", type=float, default=8.0)
@@ -865,6 +957,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--duration in (0, 600], --warmup in (0, 120], --mixed in [0, 3600]")
     if not 1 <= args.connections <= 256 or not 0 < args.mixed_rate <= 10_000:
         parser.error("--connections in [1, 256], --mixed-rate in (0, 10000]")
+    if not 0 <= args.soak <= 7200 or not 0.05 <= args.soak_share <= 1:
+        parser.error("--soak in [0, 7200], --soak-share in [0.05, 1]")
     if not 0 <= args.quiet_wait <= 600:
         parser.error("--quiet-wait in [0, 600]")
     if not 1 <= args.rss_interval <= 60 or not 2 <= args.profile_seconds <= 60:
