@@ -97,7 +97,7 @@ class BodySizeLimitMiddleware:
             await self._reject(scope, send)
             return
         received = 0
-        response_started = False
+        tracked = _TrackedSend(send)
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -108,16 +108,10 @@ class BodySizeLimitMiddleware:
                     raise _BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
-
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, tracked)
         except _BodyTooLarge:
-            if not response_started:
+            if not tracked.response_started:
                 await self._reject(scope, send)
 
     async def _reject(self, scope: Scope, send: Send) -> None:
@@ -200,18 +194,11 @@ class ShutdownCancellationMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        response_started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
-
+        tracked = _TrackedSend(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         except asyncio.CancelledError:
-            if response_started:
+            if tracked.response_started:
                 raise
             # uvicorn cancels a request task only at shutdown (a client that goes away is not cancelled),
             # and the task ends right after this answer: the cancellation is not swallowed for anyone.
@@ -226,6 +213,19 @@ class ShutdownCancellationMiddleware:
                 close=True,
                 headers={"Retry-After": "2"},
             )
+
+
+class _TrackedSend:
+    """`send`, remembering whether the response has started (after which no other answer can be sent)."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.response_started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.response_started = True
+        await self.send(message)
 
 
 class _BodyTooLarge(Exception):
