@@ -34,7 +34,12 @@ What it measures, in one run on this machine:
    random exponential pauses per connection) against the service only, sampling the service process's
    resident memory (psutil) every --rss-interval seconds after a warm-up. Printed: start, end and max
    RSS, and whether the memory stayed within 10% of the start (goal).
-4. With --profile, one more --profile-seconds wrk run per path against the service while `py-spy record`
+4. Soak (--soak SECONDS, default 0: skipped): the same mix unpaced for --duration seconds (the
+   capacity), then the mean pause per request that gives --soak-share (default 0.7) of that rate,
+   calibrated in runs of 20 s (a connection's cycle is its pause plus the request's latency), then
+   SECONDS of it with RSS sampling. Printed: capacity, the soak's rate, p50, p99, max, errors and RSS;
+   goals: zero errors and memory within 10% of the start.
+5. With --profile, one more --profile-seconds wrk run per path against the service while `py-spy record`
    samples it at 200 Hz (not counted in the figures); printed per path: the share of the sampled CPU by
    package of the innermost frame, the top functions by own time and the top functions of `app/`
    including what they call. The raw profiles stay in --profile-dir.
@@ -48,6 +53,7 @@ at the end. Needs `wrk` (Debian: `apt-get install -y wrk`) and, for --profile, p
     python bench/load.py --paths case,post --mixed 0       # some paths, reuse the database, no memory run
     python bench/load.py --paths none --mixed 180          # only the memory run
     python bench/load.py --profile --mixed 0               # the figures plus a py-spy profile per path
+    python bench/load.py --paths none --mixed 0 --soak 600 # the 10-minute soak at 70% of capacity
 """
 
 from __future__ import annotations
