@@ -22,6 +22,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+import app.embedded_db  # noqa: F401  (sets XDG_RUNTIME_DIR before the wheel is imported)
+
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parents[2]
 
