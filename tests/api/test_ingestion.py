@@ -198,3 +198,21 @@ async def test_concurrent_requests_with_one_key_run_once(committed: CommittedWor
     assert sum(r.headers.get("idempotent-replayed") == "true" for r in responses) == 9
     listed = (await api.call("GET", f"/cases/{case}/activities", expect=200)).json()["items"]
     assert len(listed) == 1
+
+
+async def test_a_malformed_idempotency_key_is_refused_and_nothing_is_stored(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    api = Api(client, tenant_a)
+    case = (await api.open_case("2026-01-05"))["id"]
+    body = {"kind": "employee_contact", "occurred_on": "2026-01-09", "summary": "Call"}
+    for key in ["has space", "x" * 256, ""]:
+        refused = await api.call(
+            "POST", f"/cases/{case}/activities", json=body, headers={"Idempotency-Key": key}
+        )
+        assert refused.status_code == 422, (key, refused.text)
+        problem = refused.json()
+        assert problem["code"] == "validation-failed"
+        assert [e["pointer"] for e in problem["errors"]] == ["#/headers/Idempotency-Key"], problem
+    listed = (await api.call("GET", f"/cases/{case}/activities", expect=200)).json()["items"]
+    assert listed == []
