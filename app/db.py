@@ -62,7 +62,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             yield session
         except BaseException as exc:
             await session.rollback()
-            if not _unavailable(exc):
+            if not database_unavailable(exc):  # in an outage there is nothing to write the refusal to
                 await _record_refusal(factory, request, _outcome(exc))
             raise
         else:
@@ -90,11 +90,6 @@ def _outcome(exc: BaseException) -> str:
     if type(exc).__name__ == "IdempotentReplay":
         return "replayed"
     return "error"
-
-
-def _unavailable(exc: BaseException) -> bool:
-    """Database outages: there is nothing to write the refusal to."""
-    return database_unavailable(exc)
 
 
 # SQLSTATE classes that mean "the database cannot serve this now", not "this request is wrong":
