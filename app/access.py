@@ -10,17 +10,13 @@ import uuid
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, exists
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import SessionDep
+from app.db import SessionDep, driver_connection
 from app.domain.errors import NotFound
-from app.models.activities import Activity
-from app.models.calendar import CalendarFeed
-from app.models.cases import Case
-from app.models.tenants import ApiKey, Role
+from app.models.tenants import Role
 from app.models.tracks import Track
-from app.models.webhooks import WebhookEndpoint
 from app.permissions import allowed
 from app.problems import forbidden
 from app.query_params import check_query_parameters
@@ -39,53 +35,64 @@ def _uuid(value: str | None) -> uuid.UUID | None:
         return None  # the route's own validation answers 422
 
 
+# Visibility checks, one per path parameter: plain SQL on the driver connection, since every request runs
+# at least one. $1 the id, $2 the key's tenant, $3 (coach keys) the coach's provider.
+VISIBILITY_CHECKS: tuple[tuple[str, str, str, str], ...] = (
+    # (path parameter, name in the 404, query for most roles, query for coach keys)
+    (
+        "case_id",
+        "case",
+        "SELECT 1 FROM cases AS c WHERE c.id = $1 AND c.tenant_id = $2",
+        "SELECT 1 FROM cases AS c WHERE c.id = $1 AND c.tenant_id = $2"
+        " AND EXISTS (SELECT 1 FROM tracks AS t WHERE t.case_id = c.id AND t.provider = $3)",
+    ),
+    (
+        "track_id",
+        "track",
+        "SELECT 1 FROM tracks WHERE id = $1 AND tenant_id = $2",
+        "SELECT 1 FROM tracks WHERE id = $1 AND tenant_id = $2 AND provider = $3",
+    ),
+    (
+        "activity_id",
+        "activity",
+        "SELECT 1 FROM activities WHERE id = $1 AND tenant_id = $2",
+        # a coach sees the activities of the provider's own tracks only
+        "SELECT 1 FROM activities AS a JOIN tracks AS t ON t.id = a.track_id"
+        " WHERE a.id = $1 AND a.tenant_id = $2 AND t.provider = $3",
+    ),
+    (
+        "employee_ref",
+        "employee",
+        "SELECT 1 FROM cases AS c WHERE c.employee_ref = $1 AND c.tenant_id = $2 LIMIT 1",
+        "SELECT 1 FROM cases AS c WHERE c.employee_ref = $1 AND c.tenant_id = $2"
+        " AND EXISTS (SELECT 1 FROM tracks AS t WHERE t.case_id = c.id AND t.provider = $3) LIMIT 1",
+    ),
+    ("key_id", "API key", "SELECT 1 FROM api_keys WHERE id = $1 AND tenant_id = $2", ""),
+    (
+        "endpoint_id",
+        "webhook endpoint",
+        "SELECT 1 FROM webhook_endpoints WHERE id = $1 AND tenant_id = $2",
+        "",
+    ),
+    ("feed_id", "calendar feed", "SELECT 1 FROM calendar_feeds WHERE id = $1 AND tenant_id = $2", ""),
+)
+
+
 async def ensure_visible(session: AsyncSession, principal: Principal, params: dict[str, str]) -> None:
     coach = principal.role is Role.coach
-    checks: list[tuple[str, Any]] = []
-    if (case_id := _uuid(params.get("case_id"))) is not None:
-        query = select(Case.id).where(Case.id == case_id, Case.tenant_id == principal.tenant_id)
-        checks.append(("case", query.where(coach_sees_case(principal, Case.id)) if coach else query))
-    if (track_id := _uuid(params.get("track_id"))) is not None:
-        query = select(Track.id).where(Track.id == track_id, Track.tenant_id == principal.tenant_id)
-        checks.append(("track", query.where(Track.provider == principal.provider) if coach else query))
-    if (activity_id := _uuid(params.get("activity_id"))) is not None:
-        query = select(Activity.id).where(
-            Activity.id == activity_id, Activity.tenant_id == principal.tenant_id
-        )
-        if coach:  # a coach sees the activities of the provider's own tracks only
-            query = query.join(Track, Track.id == Activity.track_id).where(
-                Track.provider == principal.provider
-            )
-        checks.append(("activity", query))
-    if (employee_ref := params.get("employee_ref")) is not None:
-        query = select(Case.id).where(
-            Case.employee_ref == employee_ref, Case.tenant_id == principal.tenant_id
-        )
-        checks.append(("employee", query.where(coach_sees_case(principal, Case.id)) if coach else query))
-    if (key_id := _uuid(params.get("key_id"))) is not None:
-        checks.append(
-            ("API key", select(ApiKey.id).where(ApiKey.id == key_id, ApiKey.tenant_id == principal.tenant_id))
-        )
-    if (endpoint_id := _uuid(params.get("endpoint_id"))) is not None:
-        checks.append(
-            (
-                "webhook endpoint",
-                select(WebhookEndpoint.id).where(
-                    WebhookEndpoint.id == endpoint_id, WebhookEndpoint.tenant_id == principal.tenant_id
-                ),
-            )
-        )
-    if (feed_id := _uuid(params.get("feed_id"))) is not None:
-        checks.append(
-            (
-                "calendar feed",
-                select(CalendarFeed.id).where(
-                    CalendarFeed.id == feed_id, CalendarFeed.tenant_id == principal.tenant_id
-                ),
-            )
-        )
-    for name, query in checks:
-        if (await session.execute(query)).first() is None:
+    for param, name, query, coach_query in VISIBILITY_CHECKS:
+        raw = params.get(param)
+        if raw is None:
+            continue
+        value: object = raw if param == "employee_ref" else _uuid(raw)
+        if value is None:
+            continue  # a malformed id: the route's own validation answers 422
+        connection = await driver_connection(session, begin=False)
+        if coach and coach_query:
+            found = await connection.fetchval(coach_query, value, principal.tenant_id, principal.provider)
+        else:
+            found = await connection.fetchval(query, value, principal.tenant_id)
+        if found is None:
             raise NotFound(f"No {name} with that id.")
 
 

@@ -27,8 +27,10 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, description="Port uvicorn listens on.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info")
     log_format: Literal["json", "console"] = Field(default="json", description="json for machines.")
-    db_pool_size: int = Field(default=10, ge=1, description="Connections kept open per worker.")
-    db_max_overflow: int = Field(default=10, ge=0, description="Extra connections allowed under load.")
+    db_pool_size: int = Field(default=20, ge=1, description="Connections kept open per worker.")
+    db_max_overflow: int = Field(
+        default=0, ge=0, description="Extra connections opened under load and closed after each use."
+    )
     db_pool_timeout_s: float = Field(default=5.0, gt=0, description="Wait for a pooled connection.")
     db_connect_timeout_s: float = Field(default=5.0, gt=0, description="TCP/auth timeout per connect.")
     db_statement_timeout_ms: int = Field(default=15_000, ge=0, description="Server-side cap per statement.")

@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import driver_connection
 from app.http import decode_cursor, encode_cursor
 from app.models.audit import AuditEvent
 
@@ -82,7 +83,7 @@ async def audit_values(request: Request, outcome: str) -> dict[str, Any] | None:
         return None
     route = request.scope.get("route")
     resource_type, resource_id = _resource(request)
-    return {
+    return {  # in the order of INSERT_EVENT's columns
         "id": uuid.uuid4(),
         "at": datetime.now(UTC),  # the wall clock, not the transaction start: entries keep their order
         "tenant_id": principal.tenant_id,
@@ -98,14 +99,22 @@ async def audit_values(request: Request, outcome: str) -> dict[str, Any] | None:
     }
 
 
-# One statement object, executed with parameters: its compiled form is cached (built once, not per request).
-INSERT_EVENT = insert(AuditEvent)
+# Every request writes one: plain SQL on the driver connection (see `driver_connection`).
+INSERT_EVENT = (
+    "INSERT INTO audit_events (id, at, tenant_id, key_id, role, action, method, resource_type, resource_id,"
+    " request_id, outcome, changed_fields) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+)
 
 
 async def record(session: AsyncSession, request: Request, outcome: str) -> None:
     values = await audit_values(request, outcome)
-    if values is not None:
-        await session.execute(INSERT_EVENT, values)
+    if values is None:
+        return
+    if session.new or session.dirty or session.deleted:
+        await session.flush()  # changes still pending open the transaction the entry must share
+    # After a change, the entry joins its transaction; after only reads, it commits on its own.
+    connection = await driver_connection(session, begin=False)
+    await connection.execute(INSERT_EVENT, *values.values())
 
 
 @dataclass(frozen=True, slots=True)

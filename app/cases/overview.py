@@ -3,69 +3,68 @@ end), the tracks with their current phase, the next deadlines and the warnings (
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
+from types import SimpleNamespace
+from typing import NamedTuple
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases.schemas import CaseDetail, CaseTrackSummary, CaseWarning
 from app.cases.service import to_read
+from app.db import driver_connection
 from app.domain import timeline as tl
 from app.domain import tracks as track_rules
-from app.models.activities import Activity
-from app.models.cases import Case
-from app.models.tracks import Track, TrackPhase
+from app.domain.errors import NotFound
 from app.timeline.schemas import DeadlineRead
-from app.timeline.service import case_timeline
+from app.timeline.service import TIMELINE_INPUT_ARRAYS, TIMELINE_INPUT_KIND_LIST, build_case_input, input_rows
 
 NEXT_DEADLINES = 5
 OPEN_STATUSES = frozenset({"overdue", "due_soon", "upcoming"})
 
+# Everything GET /cases/{id} shows, in one statement: the case, the timeline's inputs, the tracks with
+# their current phase and the activity dates the soft rules read. $1 case, $2 timeline input kinds,
+# $3 tenant, $4 as_of.
+_CASE_COLUMNS = """
+SELECT c.id, c.employee_ref, c.employee_display_name, c.first_sick_day, c.case_manager,
+    c.long_term_expected_on, c.employment_ends_on, c.safety_net, c.work_accident, c.third_party_liability,
+    c.status, c.closed_on, c.evaluation_interval_days, c.version, c.created_at, c.updated_at,"""
+_OVERVIEW_EXTRAS = """,
+    ARRAY(SELECT ROW(t.id, t.kind, t.status, t.started_on, t.ended_on, t.outcome,
+                     (SELECT p.phase FROM track_phases AS p WHERE p.track_id = t.id
+                      ORDER BY p.position DESC LIMIT 1))
+          FROM tracks AS t WHERE t.case_id = c.id ORDER BY t.started_on, t.id) AS tracks,
+    (SELECT min(a.occurred_on) FROM activities AS a
+     WHERE a.case_id = c.id AND a.kind = 'action_plan') AS first_action_plan_on,
+    (SELECT min(a.occurred_on) FROM activities AS a
+     WHERE a.case_id = c.id AND a.kind = 'labour_expert_assessment') AS first_labour_expert_assessment_on,
+    (SELECT max(a.occurred_on) FROM tracks AS t JOIN activities AS a ON a.track_id = t.id
+     WHERE t.case_id = c.id AND t.kind = 'track_1' AND a.occurred_on <= $4) AS last_track_1_activity_on
+FROM cases AS c WHERE c.id = $1 AND c.tenant_id = $3
+"""
+CASE_OVERVIEW = _CASE_COLUMNS + TIMELINE_INPUT_ARRAYS + _OVERVIEW_EXTRAS
 
-async def case_detail(session: AsyncSession, case: Case, as_of: date, horizon_days: int) -> CaseDetail:
-    timeline = await case_timeline(session, case, as_of, horizon_days)
-    current_phase = (
-        select(TrackPhase.phase)
-        .where(TrackPhase.track_id == Track.id)
-        .order_by(TrackPhase.position.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    tracks = (
-        await session.execute(
-            select(
-                Track.id,
-                Track.kind,
-                Track.status,
-                Track.started_on,
-                Track.ended_on,
-                Track.outcome,
-                current_phase.label("phase"),
-            )
-            .where(Track.case_id == case.id)
-            .order_by(Track.started_on, Track.id)
-        )
-    ).all()
-    first_on = {
-        kind: on
-        for kind, on in (
-            await session.execute(
-                select(Activity.kind, func.min(Activity.occurred_on))
-                .where(
-                    Activity.case_id == case.id,
-                    Activity.kind.in_(("action_plan", "labour_expert_assessment")),
-                )
-                .group_by(Activity.kind)
-            )
-        ).all()
-    }
-    last_track_1_activity = (
-        await session.execute(
-            select(func.max(Activity.occurred_on))
-            .join(Track, Track.id == Activity.track_id)
-            .where(Activity.case_id == case.id, Track.kind == "track_1", Activity.occurred_on <= as_of)
-        )
-    ).scalar_one_or_none()
+
+class TrackRow(NamedTuple):
+    id: uuid.UUID
+    kind: str
+    status: str
+    started_on: date
+    ended_on: date | None
+    outcome: str | None
+    phase: str
+
+
+async def case_detail(
+    session: AsyncSession, tenant_id: uuid.UUID, case_id: uuid.UUID, as_of: date, horizon_days: int
+) -> CaseDetail:
+    connection = await driver_connection(session, begin=False)
+    row = await connection.fetchrow(CASE_OVERVIEW, case_id, TIMELINE_INPUT_KIND_LIST, tenant_id, as_of)
+    if row is None:
+        raise NotFound(f"No case {case_id}.")
+    case = SimpleNamespace(**dict(row.items()))
+    timeline = tl.compute_timeline(build_case_input(case, *input_rows(row), as_of, horizon_days))
+    tracks = [TrackRow(*t) for t in row["tracks"]]
     track_2 = [t for t in tracks if t.kind == "track_2" and t.started_on <= as_of]
     latest_track_2 = track_2[-1] if track_2 else None
     track_1_closed = (
@@ -79,17 +78,16 @@ async def case_detail(session: AsyncSession, case: Case, as_of: date, horizon_da
         track_2_started_on=latest_track_2.started_on if latest_track_2 else None,
         track_2_open=latest_track_2 is not None and latest_track_2.status == "open",
         track_2_due_on=_due_on(timeline, "track_2_start"),
-        action_plan_on=first_on.get("action_plan"),
-        labour_expert_assessment_on=first_on.get("labour_expert_assessment"),
+        action_plan_on=row["first_action_plan_on"],
+        labour_expert_assessment_on=row["first_labour_expert_assessment_on"],
         track_1_closed=track_1_closed,
-        last_track_1_activity_on=last_track_1_activity,
+        last_track_1_activity_on=row["last_track_1_activity_on"],
     ):
         warnings.append(CaseWarning(code=warning.code, rule=warning.rule, detail=warning.detail))
     upcoming = [d for d in timeline.deadlines if d.status in OPEN_STATUSES and d.due_on is not None]
     upcoming.sort(key=lambda d: d.due_on or as_of)
-    base = to_read(case)
     return CaseDetail(
-        **base.model_dump(),
+        **dict(to_read(case)),  # type: ignore[arg-type]
         as_of=as_of,
         sick_day=timeline.sick_day,
         week=timeline.week,

@@ -51,7 +51,7 @@ async def open_case(
     case = await service.open_case(session, principal.tenant_id, body, today(), horizon_days(request))
     response.headers["Location"] = location(request, f"/api/v1/cases/{case.id}")
     set_etag(response, case.version)
-    detail = await case_detail(session, case, today(), horizon_days(request))
+    detail = await case_detail(session, principal.tenant_id, case.id, today(), horizon_days(request))
     await idem.remember(response, status.HTTP_201_CREATED, detail)
     return detail
 
@@ -98,9 +98,9 @@ async def read_case(
     principal: PrincipalDep,
     as_of: AsOfQuery = None,
 ) -> CaseDetail:
-    case = await service.get_case(session, principal.tenant_id, case_id)
-    set_etag(response, case.version)
-    return await case_detail(session, case, as_of or today(), horizon_days(request))
+    detail = await case_detail(session, principal.tenant_id, case_id, as_of or today(), horizon_days(request))
+    set_etag(response, detail.version)
+    return detail
 
 
 @router.patch(
@@ -123,4 +123,4 @@ async def update_case(
         session, principal.tenant_id, case_id, expected, body, today(), horizon_days(request)
     )
     set_etag(response, case.version)
-    return await case_detail(session, case, today(), horizon_days(request))
+    return await case_detail(session, principal.tenant_id, case.id, today(), horizon_days(request))

@@ -4,7 +4,6 @@ import uuid
 
 from fastapi import APIRouter, Request
 
-from app.cases.service import get_case
 from app.db import SessionDep
 from app.domain.timeline import compute_timeline
 from app.http import AsOfQuery, horizon_days, today
@@ -32,8 +31,9 @@ async def case_timeline(
     principal: PrincipalDep,
     as_of: AsOfQuery = None,
 ) -> TimelineRead:
-    case = await get_case(session, principal.tenant_id, case_id)
-    timeline = await service.case_timeline(session, case, as_of or today(), horizon_days(request))
+    timeline = await service.stored_case_timeline(
+        session, principal.tenant_id, case_id, as_of or today(), horizon_days(request)
+    )
     return service.to_read(timeline)
 
 

@@ -5,24 +5,26 @@ sickness period, an activity, a track, a waiver, the case itself), so the stored
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import driver_connection
 from app.domain import catalogue
 from app.domain import timeline as tl
 from app.domain.clock import SicknessPeriod as DomainPeriod
+from app.domain.errors import NotFound
 from app.domain.tracks import is_satisfactory_result
 from app.events.catalogue import EventType
 from app.events.service import emit_many, event_row
-from app.models.activities import Activity
-from app.models.cases import Case, CaseStatus, SicknessPeriod
+from app.models.cases import Case, CaseStatus
 from app.models.deadlines import StoredDeadline
-from app.models.tracks import Track, Track2Waiver
 from app.timeline.schemas import TimelinePreviewRequest, TimelineRead
 
 # Activity kinds that carry timeline inputs other than plain events.
@@ -114,85 +116,110 @@ def _int_detail(details: dict[str, Any], name: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-async def case_input(session: AsyncSession, case: Case, as_of: date, horizon_days: int) -> tl.TimelineInput:
+class CaseFields(Protocol):
+    """What the timeline reads of the case itself: an ORM Case or a row with these attributes."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def first_sick_day(self) -> date: ...
+    @property
+    def long_term_expected_on(self) -> date | None: ...
+    @property
+    def employment_ends_on(self) -> date | None: ...
+    @property
+    def evaluation_interval_days(self) -> int | None: ...
+
+
+class PeriodRow(NamedTuple):
+    started_on: date
+    ended_on: date | None
+    pregnancy_leave_days: int
+    same_cause_not_pregnancy: bool
+
+
+class InputActivityRow(NamedTuple):
+    id: uuid.UUID
+    kind: str
+    occurred_on: date
+    track_id: uuid.UUID | None
+    details: Any
+
+
+class Track2Row(NamedTuple):
+    id: uuid.UUID
+    started_on: date
+    ended_on: date | None
+    progress_interval_days: int | None
+
+
+class WaiverRow(NamedTuple):
+    id: uuid.UUID
+    reason: str
+    recorded_on: date
+    expected_return_on: date | None
+    withdrawn_on: date | None
+
+
+# The timeline's inputs besides the case's own fields, one array of records per kind, each correlated
+# to `c.id` (a case row or an id). Read on every GET of a case or timeline and every refresh, so they
+# are plain SQL on the driver connection, one statement for any number of cases.
+TIMELINE_INPUT_ARRAYS = """
+    ARRAY(SELECT ROW(p.started_on, p.ended_on, p.pregnancy_leave_days, p.same_cause_not_pregnancy)
+          FROM sickness_periods AS p WHERE p.case_id = c.id ORDER BY p.started_on) AS periods,
+    ARRAY(SELECT ROW(a.id, a.kind, a.occurred_on, a.track_id, a.details)
+          FROM activities AS a
+          WHERE a.case_id = c.id AND a.counts_for_deadline AND a.kind = ANY($2::varchar[])
+          ORDER BY a.occurred_on, a.created_at) AS activities,
+    ARRAY(SELECT ROW(t.id, t.started_on, t.ended_on, t.progress_interval_days)
+          FROM tracks AS t WHERE t.case_id = c.id AND t.kind = 'track_2' ORDER BY t.started_on, t.id)
+          AS tracks_2,
+    ARRAY(SELECT ROW(w.id, w.reason, w.recorded_on, w.expected_return_on, w.withdrawn_on)
+          FROM track_2_waivers AS w WHERE w.case_id = c.id ORDER BY w.recorded_on, w.id) AS waivers
+"""
+CASES_INPUTS = "SELECT c.id," + TIMELINE_INPUT_ARRAYS + "FROM unnest($1::uuid[]) AS c(id)"
+# One stored case with its inputs: $1 case, $2 timeline input kinds, $3 tenant.
+CASE_WITH_INPUTS = (
+    "SELECT c.id, c.first_sick_day, c.long_term_expected_on, c.employment_ends_on,"
+    " c.evaluation_interval_days,"
+    + TIMELINE_INPUT_ARRAYS
+    + "FROM cases AS c WHERE c.id = $1 AND c.tenant_id = $3"
+)
+TIMELINE_INPUT_KIND_LIST = list(TIMELINE_INPUT_KINDS)
+
+
+def input_rows(
+    row: Mapping[str, Any],
+) -> tuple[list[PeriodRow], list[InputActivityRow], list[Track2Row], list[WaiverRow]]:
+    """The four arrays of a row selected with TIMELINE_INPUT_ARRAYS, as named rows."""
+    return (
+        [PeriodRow(*p) for p in row["periods"]],
+        [InputActivityRow(*a) for a in row["activities"]],
+        [Track2Row(*t) for t in row["tracks_2"]],
+        [WaiverRow(*w) for w in row["waivers"]],
+    )
+
+
+async def case_input(
+    session: AsyncSession, case: CaseFields, as_of: date, horizon_days: int
+) -> tl.TimelineInput:
     """Everything the timeline reads about a stored case."""
     return (await cases_inputs(session, [case], as_of, horizon_days))[case.id]
 
 
 async def cases_inputs(
-    session: AsyncSession, cases: Sequence[Case], as_of: date, horizon_days: int
+    session: AsyncSession, cases: Sequence[CaseFields], as_of: date, horizon_days: int
 ) -> dict[uuid.UUID, tl.TimelineInput]:
-    """The timeline inputs of many cases in four narrow queries (not four per case)."""
-    ids = [case.id for case in cases]
-    by_case: dict[uuid.UUID, dict[str, list[Any]]] = {
-        case_id: {"periods": [], "activities": [], "tracks": [], "waivers": []} for case_id in ids
-    }
-    periods = await session.execute(
-        select(
-            SicknessPeriod.case_id,
-            SicknessPeriod.started_on,
-            SicknessPeriod.ended_on,
-            SicknessPeriod.pregnancy_leave_days,
-            SicknessPeriod.same_cause_not_pregnancy,
-        )
-        .where(SicknessPeriod.case_id.in_(ids))
-        .order_by(SicknessPeriod.case_id, SicknessPeriod.started_on)
-    )
-    for period in periods:
-        by_case[period.case_id]["periods"].append(period)
-    activities = await session.execute(
-        select(
-            Activity.case_id,
-            Activity.id,
-            Activity.kind,
-            Activity.occurred_on,
-            Activity.track_id,
-            Activity.details,
-        )
-        .where(
-            Activity.case_id.in_(ids),
-            Activity.counts_for_deadline.is_(True),
-            Activity.kind.in_(TIMELINE_INPUT_KINDS),
-        )
-        .order_by(Activity.case_id, Activity.occurred_on, Activity.created_at)
-    )
-    for activity in activities:
-        by_case[activity.case_id]["activities"].append(activity)
-    tracks = await session.execute(
-        select(Track.case_id, Track.id, Track.started_on, Track.ended_on, Track.progress_interval_days).where(
-            Track.case_id.in_(ids), Track.kind == "track_2"
-        )
-    )
-    for track in tracks:
-        by_case[track.case_id]["tracks"].append(track)
-    waivers = await session.execute(
-        select(
-            Track2Waiver.case_id,
-            Track2Waiver.id,
-            Track2Waiver.reason,
-            Track2Waiver.recorded_on,
-            Track2Waiver.expected_return_on,
-            Track2Waiver.withdrawn_on,
-        ).where(Track2Waiver.case_id.in_(ids))
-    )
-    for waiver in waivers:
-        by_case[waiver.case_id]["waivers"].append(waiver)
-    return {
-        case.id: build_case_input(
-            case,
-            by_case[case.id]["periods"],
-            by_case[case.id]["activities"],
-            by_case[case.id]["tracks"],
-            by_case[case.id]["waivers"],
-            as_of,
-            horizon_days,
-        )
-        for case in cases
-    }
+    """The timeline inputs of many cases in one statement. The case's own fields come from `cases`
+    (an ORM case may hold changes not yet flushed)."""
+    connection = await driver_connection(session, begin=False)
+    rows = await connection.fetch(CASES_INPUTS, [case.id for case in cases], TIMELINE_INPUT_KIND_LIST)
+    by_case = {row["id"]: input_rows(row) for row in rows}
+    return {case.id: build_case_input(case, *by_case[case.id], as_of, horizon_days) for case in cases}
 
 
 def build_case_input(
-    case: Case,
+    case: CaseFields,
     periods: Iterable[Any],
     activities: Iterable[Any],
     tracks: Iterable[Any],
@@ -207,6 +234,8 @@ def build_case_input(
     satisfactory_on: date | None = None
     for activity in activities:
         details = activity.details or {}
+        if isinstance(details, str):  # jsonb inside a record arrives as its text
+            details = json.loads(details)
         if activity.kind == VOLUNTARY_EXTENSION_KIND:
             weeks = _int_detail(details, "weeks")
             if weeks:
@@ -270,8 +299,22 @@ def build_case_input(
     )
 
 
-async def case_timeline(session: AsyncSession, case: Case, as_of: date, horizon_days: int) -> tl.Timeline:
+async def case_timeline(
+    session: AsyncSession, case: CaseFields, as_of: date, horizon_days: int
+) -> tl.Timeline:
     return tl.compute_timeline(await case_input(session, case, as_of, horizon_days))
+
+
+async def stored_case_timeline(
+    session: AsyncSession, tenant_id: uuid.UUID, case_id: uuid.UUID, as_of: date, horizon_days: int
+) -> tl.Timeline:
+    """The timeline of a stored case, read with its inputs in one statement (GET .../timeline)."""
+    connection = await driver_connection(session, begin=False)
+    row = await connection.fetchrow(CASE_WITH_INPUTS, case_id, TIMELINE_INPUT_KIND_LIST, tenant_id)
+    if row is None:
+        raise NotFound(f"No case {case_id}.")
+    case = SimpleNamespace(**dict(row.items()))
+    return tl.compute_timeline(build_case_input(case, *input_rows(row), as_of, horizon_days))
 
 
 async def refresh_case_deadlines(
