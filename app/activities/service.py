@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from types import SimpleNamespace
 from typing import Any, Protocol, cast
 
 from pydantic import ValidationError
@@ -27,13 +28,14 @@ from app.activities.schemas import (
     RecordedBy,
 )
 from app.cases.service import get_case
+from app.db import driver_connection
 from app.domain import activity_kinds
 from app.domain import phases as phase_rules
 from app.domain import tracks as track_rules
 from app.domain.activity_kinds import ActivityKind, TrackKind, TrackStatus
 from app.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.events.catalogue import EventType
-from app.events.service import emit, emit_many, event_row
+from app.events.service import emit_many, event_row
 from app.http import decode_cursor, encode_cursor
 from app.models.activities import Activity
 from app.models.cases import Case
@@ -106,30 +108,64 @@ def normalised_details(kind: ActivityKind, raw: dict[str, Any]) -> Any:
 ACTIVITIES = cast(Table, Activity.__table__)
 ACTIVITY_COLUMNS = tuple(ACTIVITIES.c)
 
+# The single POST is what scripts call all day: plain SQL on the driver connection (`driver_connection`).
+SELECT_BY_EXTERNAL_ID = """
+SELECT id, tenant_id, case_id, track_id, kind, occurred_on, summary, outcome, details, counts_for_deadline,
+    external_id, content_hash, recorded_by_key_id, recorded_by_role, version, created_at, updated_at
+FROM activities WHERE tenant_id = $1 AND external_id = $2
+"""
+LOCK_CASE = "SELECT id, first_sick_day, status FROM cases WHERE id = $1 AND tenant_id = $2 FOR UPDATE"
+# The activity and its activity.recorded event in one round trip.
+INSERT_ACTIVITY_WITH_EVENT = """
+WITH event AS (
+    INSERT INTO outbox_events (id, tenant_id, type, payload) VALUES ($15, $2, $16, $17::jsonb)
+)
+INSERT INTO activities (id, tenant_id, case_id, track_id, kind, occurred_on, summary, outcome, details,
+    counts_for_deadline, external_id, content_hash, recorded_by_key_id, recorded_by_role)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14)
+RETURNING id, tenant_id, case_id, track_id, kind, occurred_on, summary, outcome, details, counts_for_deadline,
+    external_id, content_hash, recorded_by_key_id, recorded_by_role, version, created_at, updated_at
+"""
+INSERTED_COLUMNS = (
+    "id", "tenant_id", "case_id", "track_id", "kind", "occurred_on", "summary", "outcome", "details",
+    "counts_for_deadline", "external_id", "content_hash", "recorded_by_key_id", "recorded_by_role",
+)  # fmt: skip
+
+
+def _activity_row(record: Any) -> SimpleNamespace | None:
+    """A stored activity as read by plain SQL, with attribute access like an ORM row."""
+    if record is None:
+        return None
+    row = SimpleNamespace(**dict(record.items()))
+    if isinstance(row.details, str):  # jsonb arrives as text where no codec is set
+        row.details = json.loads(row.details)
+    return row
+
 
 async def find_by_external_id(session: AsyncSession, tenant_id: uuid.UUID, external_id: str) -> Any:
-    """The stored activity row (Core: the hot path of scripts that retry), or None."""
-    return (
-        await session.execute(
-            select(*ACTIVITY_COLUMNS).where(
-                Activity.tenant_id == tenant_id, Activity.external_id == external_id
-            )
-        )
-    ).one_or_none()
+    """The stored activity row (the hot path of scripts that retry), or None."""
+    connection = await driver_connection(session, begin=False)
+    return _activity_row(await connection.fetchrow(SELECT_BY_EXTERNAL_ID, tenant_id, external_id))
 
 
 async def lock_case_for_activity(session: AsyncSession, tenant_id: uuid.UUID, case_id: uuid.UUID) -> Any:
     """Lock the case row (activity writes on one case serialise) and read what the checks need."""
-    case = (
-        await session.execute(
-            select(Case.id, Case.first_sick_day, Case.status)
-            .where(Case.id == case_id, Case.tenant_id == tenant_id)
-            .with_for_update()
-        )
-    ).one_or_none()
+    connection = await driver_connection(session)
+    case = await connection.fetchrow(LOCK_CASE, case_id, tenant_id)
     if case is None:
         raise NotFound(f"No case {case_id}.")
-    return case
+    return SimpleNamespace(**dict(case.items()))
+
+
+async def insert_activity_with_event(session: AsyncSession, row: dict[str, Any]) -> Any:
+    event = event_row(row["tenant_id"], EventType.activity_recorded, recorded_payload(row))
+    connection = await driver_connection(session)
+    values = [row[column] for column in INSERTED_COLUMNS]
+    values[INSERTED_COLUMNS.index("details")] = json.dumps(row["details"])
+    stored = await connection.fetchrow(
+        INSERT_ACTIVITY_WITH_EVENT, *values, event["id"], event["type"], json.dumps(event["payload"])
+    )
+    return _activity_row(stored)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,9 +247,8 @@ async def record_activity(
         raise forbidden("A coach records activities only in the tracks of their own provider.")
     snapshot = (await track_snapshots(session, principal.tenant_id, [track.id]))[track.id] if track else None
     row = new_activity_row(principal, body, case, snapshot, track.id if track else None, today, digest)
-    activity = (await session.execute(insert(ACTIVITIES).values(**row).returning(*ACTIVITY_COLUMNS))).one()
+    activity = await insert_activity_with_event(session, row)
     await store_medical_parts(session, principal.tenant_id, [(row["id"], body.medical)])
-    await emit(session, principal.tenant_id, EventType.activity_recorded, recorded_payload(row))
     if body.kind in TIMELINE_KINDS:
         await refresh_case_deadlines(
             session, await get_case(session, principal.tenant_id, case_id), today, horizon_days

@@ -87,7 +87,7 @@ async def case_detail(
     upcoming = [d for d in timeline.deadlines if d.status in OPEN_STATUSES and d.due_on is not None]
     upcoming.sort(key=lambda d: d.due_on or as_of)
     return CaseDetail(
-        **dict(to_read(case)),  # type: ignore[arg-type]
+        **dict(to_read(case)),
         as_of=as_of,
         sick_day=timeline.sick_day,
         week=timeline.week,

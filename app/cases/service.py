@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import Table, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases.schemas import (
@@ -33,7 +34,8 @@ def field_error(pointer: str, reason: str) -> InvalidInput:
     )
 
 
-def to_read(case: Case) -> CaseRead:
+def to_read(case: Any) -> CaseRead:
+    """From a Case, a row of its columns or a record with the same attributes."""
     return CaseRead(
         id=case.id,
         employee=EmployeeRead(external_ref=case.employee_ref, display_name=case.employee_display_name),
@@ -109,10 +111,14 @@ class CaseFilters:
     provider: str | None = None
 
 
+# Lists read columns, not ORM objects: materialising 50 entities per page cost more than the query.
+CASE_COLUMNS = tuple(cast(Table, Case.__table__).c)
+
+
 async def list_cases(
     session: AsyncSession, tenant_id: uuid.UUID, filters: CaseFilters, limit: int, cursor: str | None
-) -> tuple[list[Case], str | None]:
-    query = select(Case).where(Case.tenant_id == tenant_id)
+) -> tuple[list[Any], str | None]:
+    query = select(*CASE_COLUMNS).where(Case.tenant_id == tenant_id)
     if filters.status is not None:
         query = query.where(Case.status == filters.status)
     if filters.case_manager is not None:
@@ -131,7 +137,7 @@ async def list_cases(
         query = query.where(
             or_(Case.created_at > after_time, and_(Case.created_at == after_time, Case.id > after_id))
         )
-    rows = list((await session.execute(query.order_by(Case.created_at, Case.id).limit(limit + 1))).scalars())
+    rows = list((await session.execute(query.order_by(Case.created_at, Case.id).limit(limit + 1))).all())
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
