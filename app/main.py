@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
-from prometheus_fastapi_instrumentator import Instrumentator
 
 from app import __version__
 from app.access import authorize
@@ -25,6 +24,7 @@ from app.employees.router import router as employees_router
 from app.health.router import router as health_router
 from app.idempotency import IdempotentReplay, handle_replay
 from app.logging import configure_logging
+from app.metrics import metrics_endpoint
 from app.middleware import (
     BodySizeLimitMiddleware,
     NulCharacterGuardMiddleware,
@@ -124,9 +124,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     # The feed authenticates by the secret token in its URL, not by API key: outside `authorize`.
     app.include_router(calendar_feed_router)
 
-    Instrumentator(excluded_handlers=["/metrics", "/health/live", "/health/ready"]).instrument(app).expose(
-        app, endpoint="/metrics", include_in_schema=False
-    )
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(NulCharacterGuardMiddleware)
     app.add_middleware(ShutdownCancellationMiddleware)  # inside the access log, which then logs its 503

@@ -1,4 +1,5 @@
-"""Pure ASGI middleware (cheaper than BaseHTTPMiddleware): request id and access log, body size limit."""
+"""Pure ASGI middleware (cheaper than BaseHTTPMiddleware): request id, access log and metrics, body size
+limit."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.metrics import observe
 from app.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
 
 access_log = structlog.get_logger("app.access")
@@ -43,7 +45,7 @@ REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 class RequestContextMiddleware:
     """Takes X-Request-ID from the client when it is sane (else makes one), returns it on every response,
-    binds it to every log line of the request, and writes one access-log line."""
+    binds it to every log line of the request, writes one access-log line and records the metrics."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -71,12 +73,15 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
+            route = route_template(scope)
+            observe(route, scope["method"], status_holder["status"], seconds)
             access_log.info(
                 "request",
                 method=scope["method"],
-                route=route_template(scope),
+                route=route,
                 status=status_holder["status"],
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(seconds * 1000, 2),
             )
             structlog.contextvars.clear_contextvars()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 import httpx
 import pytest
@@ -80,11 +81,29 @@ async def test_a_statement_over_the_timeout_answers_503_and_changes_nothing(sett
         await app.state.engine.dispose()
 
 
-async def test_metrics_are_prometheus_text(client: httpx.AsyncClient, tenant_a: TenantKeys) -> None:
+def requests_counted(metrics: str, labels: str) -> float:
+    prefix = f"http_requests_total{{{labels}}}"
+    line = next((ln for ln in metrics.splitlines() if ln.startswith(prefix)), None)
+    return float(line.rsplit(" ", 1)[1]) if line else 0.0
+
+
+async def test_metrics_count_requests_by_route_template(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    listed = 'handler="/api/v1/cases",method="GET",status="2xx"'
+    missing = 'handler="/api/v1/cases/{case_id}",method="GET",status="4xx"'
+    before = (await client.get("/metrics")).text
     await client.get("/api/v1/cases", headers=tenant_a.headers())
+    await client.get("/api/v1/cases", headers=tenant_a.headers())
+    await client.get(f"/api/v1/cases/{uuid.uuid4()}", headers=tenant_a.headers())
+    await client.get("/health/live")
     metrics = await client.get("/metrics")
     assert metrics.status_code == 200
-    assert "http_requests_total" in metrics.text
+    assert metrics.headers["content-type"].startswith("text/plain")
+    assert requests_counted(metrics.text, listed) - requests_counted(before, listed) == 2
+    assert requests_counted(metrics.text, missing) - requests_counted(before, missing) == 1
+    assert 'handler="/health/live"' not in metrics.text  # probes are not counted
+    assert "http_request_duration_seconds_bucket" in metrics.text
 
 
 async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
