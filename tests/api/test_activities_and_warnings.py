@@ -104,3 +104,35 @@ async def test_soft_rules_are_accepted_and_reported(client: httpx.AsyncClient, t
     assert warnings["track_2_late"] == "P8"
     assert warnings["track_2_unprepared"] == "P10"  # no action plan, no labour expert assessment
     assert warnings["track_1_neglected"] == "P11"  # no Track 1 activity while Track 2 runs
+
+
+async def test_soft_rules_read_the_activities_on_file_as_of_the_day(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    """P10 and P11 from what the case overview reads: the first action plan and labour expert assessment,
+    and the last Track 1 activity on or before as_of (a later one does not count)."""
+    api = Api(client, tenant_a)
+    case_id = (await api.open_case("2025-06-02"))["id"]
+    plan = {
+        "case_manager": "m.jansen",
+        "signed_by_employer": True,
+        "signed_by_employee": True,
+        "employer_view": "Build up hours in own role",
+        "employee_view": "Agrees, wants to start with mornings",
+    }
+    await api.activity(case_id, "action_plan", "2025-07-20", **plan)
+    await api.activity(case_id, "labour_expert_assessment", "2026-06-15")
+    track_1 = (await api.start_track(case_id, "track_1", "2025-07-01")).json()
+    await api.start_track(case_id, "track_2", "2026-07-06")
+    await api.activity(
+        case_id, "workplace_adjustment", "2026-09-20", track_id=track_1["id"], adjustment="Standing desk"
+    )
+
+    async def warnings(as_of: str) -> dict[str, str]:
+        detail = (await api.call("GET", f"/cases/{case_id}", params={"as_of": as_of}, expect=200)).json()
+        return {w["code"]: w["rule"] for w in detail["warnings"]}
+
+    prepared = await warnings("2026-10-01")
+    assert "track_2_unprepared" not in prepared  # P10: plan and assessment both before Track 2's start
+    assert "track_1_neglected" not in prepared  # P11: Track 1 activity 11 days before as_of
+    assert (await warnings("2026-09-10"))["track_1_neglected"] == "P11"  # the 09-20 activity is later
