@@ -95,6 +95,8 @@ class Track2Waiver(Base):
             unique=True,
             postgresql_where=text("withdrawn_on IS NULL"),
         ),
+        # The timeline reads a case's waivers, withdrawn ones included, on every read and refresh.
+        Index("ix_track_2_waivers_case_id", "case_id"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

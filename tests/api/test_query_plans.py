@@ -5,6 +5,7 @@ sequential scan of the big tables."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import date
 from typing import Any
 
@@ -12,8 +13,11 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.cases.overview import CASE_OVERVIEW
 from app.cases.service import CaseFilters, list_cases
+from app.db import driver_connection
 from app.deadlines.service import WorklistFilters, worklist
+from app.timeline.service import CASE_WITH_INPUTS, CASES_INPUTS, TIMELINE_INPUT_KIND_LIST
 from tests.conftest import TenantKeys
 
 BIG_TABLES = {"cases", "deadlines", "activities", "tracks", "sickness_periods"}
@@ -110,3 +114,21 @@ async def test_the_worklist_and_the_case_list_filters_use_indexes(
         captured.clear()
         await list_cases(db, tenant_a.tenant_id, case_filters, 50, None)
         await assert_indexed(db, captured)
+
+
+async def test_every_table_a_case_read_touches_is_reached_by_an_index(db: AsyncSession) -> None:
+    """The statements behind GET /cases/{id}, its timeline and every deadline refresh: with sequential
+    scans priced out, a table that is still scanned whole has no index for the way it is read."""
+    connection = await driver_connection(db, begin=False)
+    await connection.execute("SET LOCAL enable_seqscan = off")
+    case_id, tenant_id = uuid.uuid4(), uuid.uuid4()
+    statements: list[tuple[str, tuple[Any, ...]]] = [
+        (CASE_OVERVIEW, (case_id, TIMELINE_INPUT_KIND_LIST, tenant_id, AS_OF)),
+        (CASE_WITH_INPUTS, (case_id, TIMELINE_INPUT_KIND_LIST, tenant_id)),
+        (CASES_INPUTS, ([case_id, uuid.uuid4()], TIMELINE_INPUT_KIND_LIST)),
+    ]
+    for statement, arguments in statements:
+        raw = await connection.fetchval("EXPLAIN (FORMAT JSON) " + statement, *arguments)
+        plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+        seq = [relation for node, relation in scans(plan) if node == "Seq Scan"]
+        assert seq == [], f"sequential scan of {seq} in:\n{statement}"
