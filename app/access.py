@@ -7,25 +7,17 @@ tenant's resource exists; then the role must be allowed by the permission table 
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import Request
-from sqlalchemy import ColumnElement, exists
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import SessionDep, driver_connection
 from app.domain.errors import NotFound
 from app.models.tenants import Role
-from app.models.tracks import Track
 from app.permissions import allowed
 from app.problems import forbidden
 from app.query_params import check_query_parameters
 from app.security import Principal, PrincipalDep
-
-
-def coach_sees_case(principal: Principal, case_id: Any) -> ColumnElement[bool]:
-    """A coach's cases: those with a track of the coach's provider."""
-    return exists().where(Track.case_id == case_id, Track.provider == principal.provider)
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:

@@ -3,8 +3,9 @@ the response is sent)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import AsyncIterator, Mapping
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData
@@ -152,6 +153,11 @@ async def driver_connection(session: AsyncSession, *, begin: bool = True) -> asy
         await adapted._start_transaction()  # type: ignore[union-attr]
     driver: asyncpg.Connection = adapted.driver_connection  # type: ignore[union-attr]
     return driver
+
+
+def attributes(record: Mapping[str, Any]) -> SimpleNamespace:
+    """A record read on the driver connection with attribute access, as code written for ORM rows reads."""
+    return SimpleNamespace(**record)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -9,11 +9,10 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from types import SimpleNamespace
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Table, and_, any_, bindparam, insert, or_, select, true
+from sqlalchemy import ColumnElement, and_, any_, bindparam, insert, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,7 +27,7 @@ from app.activities.schemas import (
     RecordedBy,
 )
 from app.cases.service import get_case
-from app.db import driver_connection
+from app.db import attributes, driver_connection
 from app.domain import activity_kinds
 from app.domain import phases as phase_rules
 from app.domain import tracks as track_rules
@@ -105,9 +104,6 @@ def normalised_details(kind: ActivityKind, raw: dict[str, Any]) -> Any:
         raise invalid_input(exc.errors(), ("details",), rule="A1") from exc
 
 
-ACTIVITIES = cast(Table, Activity.__table__)
-ACTIVITY_COLUMNS = tuple(ACTIVITIES.c)
-
 # The single POST is what scripts call all day: plain SQL on the driver connection (`driver_connection`).
 SELECT_BY_EXTERNAL_ID = """
 SELECT id, tenant_id, case_id, track_id, kind, occurred_on, summary, outcome, details, counts_for_deadline,
@@ -132,14 +128,9 @@ INSERTED_COLUMNS = (
 )  # fmt: skip
 
 
-def _activity_row(record: Any) -> SimpleNamespace | None:
+def _activity_row(record: Any) -> Any:
     """A stored activity as read by plain SQL, with attribute access like an ORM row."""
-    if record is None:
-        return None
-    row = SimpleNamespace(**dict(record.items()))
-    if isinstance(row.details, str):  # jsonb arrives as text where no codec is set
-        row.details = json.loads(row.details)
-    return row
+    return attributes(record) if record is not None else None
 
 
 async def find_by_external_id(session: AsyncSession, tenant_id: uuid.UUID, external_id: str) -> Any:
@@ -154,7 +145,7 @@ async def lock_case_for_activity(session: AsyncSession, tenant_id: uuid.UUID, ca
     case = await connection.fetchrow(LOCK_CASE, case_id, tenant_id)
     if case is None:
         raise NotFound(f"No case {case_id}.")
-    return SimpleNamespace(**dict(case.items()))
+    return attributes(case)
 
 
 async def insert_activity_with_event(session: AsyncSession, row: dict[str, Any]) -> Any:

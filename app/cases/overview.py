@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from types import SimpleNamespace
 from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases.schemas import CaseDetail, CaseTrackSummary, CaseWarning
 from app.cases.service import to_read
-from app.db import driver_connection
+from app.db import attributes, driver_connection
 from app.domain import timeline as tl
 from app.domain import tracks as track_rules
 from app.domain.errors import NotFound
@@ -62,7 +61,7 @@ async def case_detail(
     row = await connection.fetchrow(CASE_OVERVIEW, case_id, TIMELINE_INPUT_KIND_LIST, tenant_id, as_of)
     if row is None:
         raise NotFound(f"No case {case_id}.")
-    case = SimpleNamespace(**dict(row.items()))
+    case = attributes(row)
     timeline = tl.compute_timeline(build_case_input(case, *input_rows(row), as_of, horizon_days))
     tracks = [TrackRow(*t) for t in row["tracks"]]
     track_2 = [t for t in tracks if t.kind == "track_2" and t.started_on <= as_of]

@@ -5,17 +5,15 @@ sickness period, an activity, a track, a waiver, the case itself), so the stored
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from types import SimpleNamespace
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import driver_connection
+from app.db import attributes, driver_connection
 from app.domain import catalogue
 from app.domain import timeline as tl
 from app.domain.clock import SicknessPeriod as DomainPeriod
@@ -234,8 +232,6 @@ def build_case_input(
     satisfactory_on: date | None = None
     for activity in activities:
         details = activity.details or {}
-        if isinstance(details, str):  # jsonb inside a record arrives as its text
-            details = json.loads(details)
         if activity.kind == VOLUNTARY_EXTENSION_KIND:
             weeks = _int_detail(details, "weeks")
             if weeks:
@@ -313,7 +309,7 @@ async def stored_case_timeline(
     row = await connection.fetchrow(CASE_WITH_INPUTS, case_id, TIMELINE_INPUT_KIND_LIST, tenant_id)
     if row is None:
         raise NotFound(f"No case {case_id}.")
-    case = SimpleNamespace(**dict(row.items()))
+    case = attributes(row)
     return tl.compute_timeline(build_case_input(case, *input_rows(row), as_of, horizon_days))
 
 
