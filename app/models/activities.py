@@ -30,6 +30,8 @@ class Activity(Base):
             postgresql_where=text("external_id IS NOT NULL"),
         ),
         Index("ix_activities_case_id_occurred_on", "case_id", "occurred_on"),
+        # the timeline's inputs and the soft rules read a case's activities of a few kinds
+        Index("ix_activities_case_id_kind_occurred_on", "case_id", "kind", "occurred_on"),
         Index("ix_activities_track_id_occurred_on", "track_id", "occurred_on"),
     )
 
