@@ -629,9 +629,7 @@ async def copy_activities(session: AsyncSession, rows: Sequence[dict[str, Any]])
     """Insert many activities with COPY into a per-connection temporary table and one
     INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING id; returns the ids actually inserted (an
     external id that a concurrent writer stored first is skipped, not an error)."""
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None
+    driver = await driver_connection(session)
     await driver.execute(
         "CREATE TEMPORARY TABLE IF NOT EXISTS activity_batch (LIKE activities INCLUDING DEFAULTS) "
         "ON COMMIT DELETE ROWS"

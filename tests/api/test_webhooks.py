@@ -526,3 +526,25 @@ async def test_an_endpoint_failing_every_retry_is_disabled_with_an_event(world: 
         assert event.payload == {"endpoint_id": endpoint["id"], "reason": "failing"}
     finally:
         await receiver.stop()
+
+
+async def test_a_batch_emits_its_events_in_the_order_of_its_items(world: World) -> None:
+    """Receivers see a batch's activity.recorded events in the order the items were sent: the outbox
+    orders by occurred_at, so no event may carry an earlier time than the one before it in the batch."""
+    case_id = (await world.api.open_case((today() - timedelta(days=30)).isoformat()))["id"]
+    items = [
+        {
+            "case_id": case_id,
+            "kind": "employee_contact",
+            "occurred_on": (today() - timedelta(days=1 + n % 20)).isoformat(),
+            "summary": f"Call {n}",
+            "external_id": f"order-{n}",
+        }
+        for n in range(40)
+    ]
+    result = (await world.api.call("POST", "/activities/batch", json={"items": items}, expect=200)).json()
+    sent = [r["activity_id"] for r in result["results"]]
+    assert result["created"] == 40
+    events = {e.payload["activity_id"]: e.occurred_at for e in await world.events("activity.recorded")}
+    times = [events[activity_id] for activity_id in sent]
+    assert times == sorted(times)
