@@ -39,18 +39,30 @@ IsoDateTime = Annotated[datetime, BeforeValidator(_rfc_3339)]
 
 def nul_path(value: Any, path: str = "") -> str | None:
     """Where a NUL character hides in a JSON-like value (PostgreSQL stores no NUL in text or JSONB)."""
+    found = _nul_steps(value)
+    if found is None:
+        return None
+    return path + "".join("/" + step for step in found) or "/"
+
+
+def _nul_steps(value: Any) -> list[str] | None:
+    """The keys and indexes down to a NUL character. The path is built only when one is found: every
+    request body is walked, a batch's thousands of items twice."""
     if isinstance(value, str):
-        return path or "/" if "\x00" in value else None
+        return [] if "\x00" in value else None
     if isinstance(value, dict):
         for key, item in value.items():
-            found = nul_path(str(key), f"{path}/{key}") or nul_path(item, f"{path}/{key}")
-            if found:
-                return found
-    if isinstance(value, list):
+            name = str(key)
+            if "\x00" in name:
+                return [name]
+            found = _nul_steps(item)
+            if found is not None:
+                return [name, *found]
+    elif isinstance(value, list):
         for index, item in enumerate(value):
-            found = nul_path(item, f"{path}/{index}")
-            if found:
-                return found
+            found = _nul_steps(item)
+            if found is not None:
+                return [str(index), *found]
     return None
 
 
