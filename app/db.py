@@ -3,7 +3,8 @@ the response is sent)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import logging
+from collections.abc import AsyncIterator, Iterator, Mapping
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,6 +17,8 @@ from app.config import Settings
 
 if TYPE_CHECKING:
     import asyncpg
+
+log = logging.getLogger("app.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -65,7 +68,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         try:
             yield session
         except BaseException as exc:
-            await session.rollback()
+            if connection_unusable(exc):
+                # Discarded, not returned to the pool for the next request to fail on.
+                await session.invalidate()
+            else:
+                await session.rollback()
             if not database_unavailable(exc):  # in an outage there is nothing to write the refusal to
                 await _record_refusal(factory, request, _outcome(exc))
             raise
@@ -77,8 +84,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 async def _record_refusal(factory: async_sessionmaker[AsyncSession], request: Request, outcome: str) -> None:
     from app.audit import service as audit
 
-    async with factory() as session, session.begin():
-        await audit.record(session, request, outcome)
+    try:
+        async with factory() as session, session.begin():
+            await audit.record(session, request, outcome)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        # The database went away after the refusal: the client still gets the refusal itself.
+        log.warning("refusal not audited, database unavailable: %s", type(exc).__name__)
 
 
 def _outcome(exc: BaseException) -> str:
@@ -102,13 +115,8 @@ def _outcome(exc: BaseException) -> str:
 _UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
 
 
-def database_unavailable(exc: BaseException) -> bool:
-    """Whether an error means the database is unreachable, restarting or overloaded (answered 503 with
-    Retry-After) rather than a defect (500). Looks through the driver's exception that SQLAlchemy wraps:
-    asyncpg's refusals while PostgreSQL shuts down or starts up arrive as plain DBAPIError."""
-    import asyncpg
-    from sqlalchemy import exc as sa_exc
-
+def _error_chain(exc: BaseException) -> Iterator[BaseException]:
+    """The error, the driver's error that SQLAlchemy wraps, and their causes and contexts."""
     seen: set[int] = set()
     pending: list[BaseException | None] = [exc]
     while pending:
@@ -116,23 +124,47 @@ def database_unavailable(exc: BaseException) -> bool:
         if error is None or id(error) in seen:
             continue
         seen.add(id(error))
-        if isinstance(error, sa_exc.TimeoutError | OSError | TimeoutError):
-            return True
-        if isinstance(error, sa_exc.DBAPIError) and (
-            error.connection_invalidated or isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError)
-        ):
-            return True
-        if isinstance(
-            error, asyncpg.exceptions.InterfaceError | asyncpg.exceptions.ConnectionDoesNotExistError
-        ):
-            return True  # the connection is closed or was lost mid-operation
-        sqlstate = getattr(error, "sqlstate", None)
-        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATE_CLASSES):
-            return True
+        yield error
         orig = getattr(error, "orig", None)
         pending.extend(
             [orig if isinstance(orig, BaseException) else None, error.__cause__, error.__context__]
         )
+
+
+def connection_unusable(exc: BaseException) -> bool:
+    """Whether the error leaves the request's connection unfit for another statement: lost, closed, or
+    out of step with the server. The last happens when a connection has read PostgreSQL's termination
+    notice at shutdown but not yet the close that follows it; the driver then refuses every statement
+    with InternalClientError."""
+    import asyncpg
+    from sqlalchemy import exc as sa_exc
+
+    return any(
+        (
+            isinstance(error, OSError | asyncpg.InterfaceError | asyncpg.InternalClientError)
+            and not isinstance(error, asyncpg.DataError)  # a value the driver cannot encode: sent nothing
+        )
+        or (isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated)
+        for error in _error_chain(exc)
+    )
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether an error means the database is unreachable, restarting or overloaded (answered 503 with
+    Retry-After) rather than a defect (500). Looks through the driver's exception that SQLAlchemy wraps:
+    asyncpg's refusals while PostgreSQL shuts down or starts up arrive as plain DBAPIError."""
+    from sqlalchemy import exc as sa_exc
+
+    if connection_unusable(exc):
+        return True
+    for error in _error_chain(exc):
+        if isinstance(error, sa_exc.TimeoutError | TimeoutError):
+            return True
+        if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
+            return True
+        sqlstate = getattr(error, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATE_CLASSES):
+            return True
     return False
 
 

@@ -347,5 +347,6 @@ def install_database_handlers(app: FastAPI) -> None:
         OSError,
         asyncpg.PostgresError,
         asyncpg.InterfaceError,
+        asyncpg.InternalClientError,
     ):
         app.add_exception_handler(exc_class, handle_database_error)

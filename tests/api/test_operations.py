@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import struct
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -76,6 +78,71 @@ async def test_a_statement_over_the_timeout_answers_503_and_changes_nothing(sett
                 await client.post(f"/api/v1/cases/{case_id}/activities", json=activity)
             ).status_code == 201
     finally:
+        async with app.state.sessionmaker() as session, session.begin():
+            await session.execute(delete(Tenant).where(Tenant.id == tenant.tenant_id))
+        await app.state.engine.dispose()
+
+
+def termination_notice() -> bytes:
+    """The ErrorResponse PostgreSQL sends every session when it shuts down ("fast" mode), just before it
+    closes the socket."""
+    fields = {
+        b"S": "FATAL",
+        b"V": "FATAL",
+        b"C": "57P01",
+        b"M": "terminating connection due to administrator command",
+    }
+    body = b"".join(key + value.encode() + b"\0" for key, value in fields.items()) + b"\0"
+    return b"E" + struct.pack("!i", len(body) + 4) + body
+
+
+async def test_a_connection_that_read_a_shutdown_notice_answers_503_once_and_is_discarded(
+    settings: Settings,
+) -> None:
+    """Found by the fault test: a pooled connection that has read the server's termination notice but not
+    yet its close is out of step with the server, and the driver refuses every statement on it. That
+    reached a client as a 500 (and the connection went back to the pool). Here the notice reaches an
+    idle pooled connection and the close never follows."""
+    from sqlalchemy import delete, event
+
+    from app.main import create_app
+    from app.models.tenants import Tenant
+    from tests.conftest import make_tenant
+
+    app = create_app(
+        settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0, "auth_cache_seconds": 60}),
+        migrate_on_start=False,
+    )
+    app.state.engine = create_engine(app.state.settings)
+    app.state.sessionmaker = create_sessionmaker(app.state.engine)
+    async with app.state.sessionmaker() as session, session.begin():
+        tenant = await make_tenant(session, "shutdown-notice-tenant")
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    armed = False
+
+    def deliver_notice(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        nonlocal armed
+        if armed:
+            armed = False
+            dbapi_connection.driver_connection._protocol.data_received(termination_notice())
+
+    event.listen(app.state.engine.sync_engine.pool, "checkout", deliver_notice)
+    try:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", headers=tenant.headers()
+        ) as client:
+            body = {"employee": {"external_ref": "E-N"}, "first_sick_day": "2026-01-05"}
+            case_id = (await client.post("/api/v1/cases", json=body)).json()["id"]
+            armed = True
+            refused = await client.get(f"/api/v1/cases/{case_id}")
+            assert refused.status_code == 503, refused.text
+            assert refused.json()["code"] == "unavailable" and refused.headers["retry-after"]
+            assert not armed
+            # The one pooled connection was discarded, not handed out again.
+            assert (await client.get(f"/api/v1/cases/{case_id}")).status_code == 200
+            assert (await client.get(f"/api/v1/cases/{case_id}")).status_code == 200
+    finally:
+        event.remove(app.state.engine.sync_engine.pool, "checkout", deliver_notice)
         async with app.state.sessionmaker() as session, session.begin():
             await session.execute(delete(Tenant).where(Tenant.id == tenant.tenant_id))
         await app.state.engine.dispose()
