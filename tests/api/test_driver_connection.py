@@ -88,3 +88,32 @@ async def test_a_read_without_begin_opens_no_transaction_but_joins_an_open_one(
         assert await reader.fetchval(f"SELECT count(*) FROM {MARKER_TABLE} WHERE id = $1", marker) == 1
         await session.rollback()
     assert not await stored(pooled_engine, marker)
+
+
+async def test_after_a_rollback_the_next_raw_statement_commits_with_the_session(
+    pooled_engine: AsyncEngine,
+) -> None:
+    discarded, kept = uuid.uuid4(), uuid.uuid4()
+    async with create_sessionmaker(pooled_engine)() as session:
+        await (await driver_connection(session)).execute(
+            f"INSERT INTO {MARKER_TABLE} (id) VALUES ($1)", discarded
+        )
+        await session.rollback()
+        await (await driver_connection(session)).execute(f"INSERT INTO {MARKER_TABLE} (id) VALUES ($1)", kept)
+        await session.commit()
+    assert not await stored(pooled_engine, discarded)
+    assert await stored(pooled_engine, kept)
+
+
+async def test_a_write_after_reads_in_one_transaction_commits_with_the_session(
+    pooled_engine: AsyncEngine,
+) -> None:
+    marker = uuid.uuid4()
+    async with create_sessionmaker(pooled_engine)() as session:
+        reader = await driver_connection(session, begin=False)
+        await reader.fetchval("SELECT 1")
+        writer = await driver_connection(session)
+        assert writer.is_in_transaction()
+        await writer.execute(f"INSERT INTO {MARKER_TABLE} (id) VALUES ($1)", marker)
+        await session.rollback()
+    assert not await stored(pooled_engine, marker)
