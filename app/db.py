@@ -68,18 +68,25 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         try:
             yield session
         except BaseException as exc:
-            if connection_unusable(exc):
-                # Discarded, not returned to the pool for the next request to fail on.
-                await session.invalidate()
-            else:
-                await session.rollback()
+            await _end_failed(session, exc)
             if not database_unavailable(exc):  # in an outage there is nothing to write the refusal to
                 await _record_refusal(factory, request, _outcome(exc))
             raise
-        else:
+        try:
             await audit.record(session, request, "success")
             if database_transaction_open(session):
                 await session.commit()  # after reads only, closing the session is all that is left
+        except BaseException as exc:
+            await _end_failed(session, exc)
+            raise
+
+
+async def _end_failed(session: AsyncSession, exc: BaseException) -> None:
+    if connection_unusable(exc):
+        # Discarded, not returned to the pool for the next request to fail on.
+        await session.invalidate()
+    else:
+        await session.rollback()
 
 
 async def _record_refusal(factory: async_sessionmaker[AsyncSession], request: Request, outcome: str) -> None:

@@ -96,13 +96,14 @@ def termination_notice() -> bytes:
     return b"E" + struct.pack("!i", len(body) + 4) + body
 
 
+@pytest.mark.parametrize("moment", ["before its first statement", "after its read, before its audit entry"])
 async def test_a_connection_that_read_a_shutdown_notice_answers_503_once_and_is_discarded(
-    settings: Settings,
+    settings: Settings, moment: str
 ) -> None:
     """Found by the fault test: a pooled connection that has read the server's termination notice but not
     yet its close is out of step with the server, and the driver refuses every statement on it. That
-    reached a client as a 500 (and the connection went back to the pool). Here the notice reaches an
-    idle pooled connection and the close never follows."""
+    reached a client as a 500 (and the connection went back to the pool). Here the notice reaches the
+    request's connection at the given moment and the close never follows."""
     from sqlalchemy import delete, event
 
     from app.main import create_app
@@ -120,29 +121,36 @@ async def test_a_connection_that_read_a_shutdown_notice_answers_503_once_and_is_
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     armed = False
 
-    def deliver_notice(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    def deliver_notice(dbapi_connection: Any) -> None:
         nonlocal armed
         if armed:
             armed = False
             dbapi_connection.driver_connection._protocol.data_received(termination_notice())
 
-    event.listen(app.state.engine.sync_engine.pool, "checkout", deliver_notice)
+    if moment == "before its first statement":
+        target, name = app.state.engine.sync_engine.pool, "checkout"
+        listener: Any = lambda dbapi_connection, record, proxy: deliver_notice(dbapi_connection)  # noqa: E731
+    else:  # the case list reads through SQLAlchemy; the audit entry follows on the same connection
+        target, name = app.state.engine.sync_engine, "after_cursor_execute"
+        listener = lambda connection, *_: deliver_notice(connection.connection.dbapi_connection)  # noqa: E731
+    event.listen(target, name, listener)
     try:
         async with httpx.AsyncClient(
             transport=transport, base_url="http://t", headers=tenant.headers()
         ) as client:
             body = {"employee": {"external_ref": "E-N"}, "first_sick_day": "2026-01-05"}
             case_id = (await client.post("/api/v1/cases", json=body)).json()["id"]
+            path = f"/api/v1/cases/{case_id}" if moment == "before its first statement" else "/api/v1/cases"
             armed = True
-            refused = await client.get(f"/api/v1/cases/{case_id}")
+            refused = await client.get(path)
             assert refused.status_code == 503, refused.text
             assert refused.json()["code"] == "unavailable" and refused.headers["retry-after"]
             assert not armed
             # The one pooled connection was discarded, not handed out again.
-            assert (await client.get(f"/api/v1/cases/{case_id}")).status_code == 200
-            assert (await client.get(f"/api/v1/cases/{case_id}")).status_code == 200
+            assert (await client.get(path)).status_code == 200
+            assert (await client.get(path)).status_code == 200
     finally:
-        event.remove(app.state.engine.sync_engine.pool, "checkout", deliver_notice)
+        event.remove(target, name, listener)
         async with app.state.sessionmaker() as session, session.begin():
             await session.execute(delete(Tenant).where(Tenant.id == tenant.tenant_id))
         await app.state.engine.dispose()
