@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import httpx
 import pytest
 
@@ -191,3 +193,38 @@ async def test_another_tenants_timeline_is_not_found(
     case = await open_case(client, tenant_a)
     response = await client.get(path.format(id=case["id"]), headers=tenant_b.headers())
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["voluntary_extension", "wage_sanction"])
+async def test_a_recorded_extension_moves_the_stored_case_timeline(
+    client: httpx.AsyncClient, tenant_a: TenantKeys, kind: str
+) -> None:
+    """P12 from stored activities: the case read and the timeline read take `weeks` from the activity's
+    details as the database returns them, and move the waiting-period end, T11 and T12 (a day after
+    T11), nothing earlier."""
+    case = await open_case(client, tenant_a, first_sick_day="2025-01-06")
+    as_of = {"as_of": "2026-09-15"}
+    timeline_url, case_url = f"/api/v1/cases/{case['id']}/timeline", f"/api/v1/cases/{case['id']}"
+    before = (await client.get(timeline_url, params=as_of, headers=tenant_a.headers())).json()
+    activity = {
+        "kind": kind,
+        "occurred_on": "2026-09-01",
+        "summary": "UWV decision",
+        "details": {"weeks": 10},
+    }
+    recorded = await client.post(f"{case_url}/activities", json=activity, headers=tenant_a.headers())
+    assert recorded.status_code == 201, recorded.text
+
+    after = (await client.get(timeline_url, params=as_of, headers=tenant_a.headers())).json()
+    base_end = date.fromisoformat(before["waiting_period"]["ends_on"])
+    moved_end = base_end + timedelta(weeks=10)
+    assert after["waiting_period"]["ends_on"] == moved_end.isoformat()
+    moved = due_dates(after)
+    wia_due = moved_end - timedelta(weeks=11)  # T11
+    assert moved["wia_application"] == wia_due.isoformat()
+    assert moved["riv_submission"] == (wia_due + timedelta(days=1)).isoformat()  # T12 follows T11
+    anchored = {"wia_application", "riv_submission"}
+    unmoved = {code: due for code, due in due_dates(before).items() if code not in anchored}
+    assert {code: moved[code] for code in unmoved} == unmoved
+    detail = (await client.get(case_url, params=as_of, headers=tenant_a.headers())).json()
+    assert detail["waiting_period_ends_on"] == moved_end.isoformat()
