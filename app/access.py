@@ -70,6 +70,12 @@ VISIBILITY_CHECKS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+# Reads whose own statement filters by the key's tenant and answers 404 when nothing matches: for roles the
+# permission table allows, the separate check would only repeat that statement's WHERE (a round trip, about
+# 8% of GET /cases/{id}'s CPU). Coach keys are still checked here: their provider scope is not in those reads.
+SELF_SCOPED_READS = frozenset({"read_case", "case_timeline"})
+
+
 async def ensure_visible(session: AsyncSession, principal: Principal, params: dict[str, str]) -> None:
     coach = principal.role is Role.coach
     for param, name, query, coach_query in VISIBILITY_CHECKS:
@@ -90,9 +96,11 @@ async def ensure_visible(session: AsyncSession, principal: Principal, params: di
 
 async def authorize(request: Request, session: SessionDep, principal: PrincipalDep) -> None:
     await request.app.state.rate_limiter.check(principal)
-    # The lookup runs before the body is validated, so another tenant's id answers 404 whatever was sent.
-    await ensure_visible(session, principal, request.path_params)
     operation = getattr(request.scope.get("route"), "name", "")
-    if not allowed(operation, principal.role):
+    permitted = allowed(operation, principal.role)
+    if not (permitted and operation in SELF_SCOPED_READS and principal.role is not Role.coach):
+        # The lookup runs before the body is validated, so another tenant's id answers 404 whatever was sent.
+        await ensure_visible(session, principal, request.path_params)
+    if not permitted:
         raise forbidden(f"The role {principal.role.value} may not call {operation}.")
     check_query_parameters(request)

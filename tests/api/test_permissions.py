@@ -129,3 +129,26 @@ async def test_another_tenants_resource_is_not_found(
         response = await call(client, method, url, tenant_b.headers(role))
         assert response.status_code == 404, (role, response.status_code, response.text)
         assert response.json()["code"] == "not-found"
+
+
+async def test_a_coach_reads_only_the_cases_of_its_providers_tracks(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    """The case and timeline reads filter by tenant in their own statement (`SELF_SCOPED_READS`); a coach
+    key's provider scope still holds on them: a case of the same tenant without a track of the coach's
+    provider answers 404, as does one whose Track 2 another provider runs."""
+    api = Api(client, tenant_a)
+    own = await api.open_case("2026-01-05", employee={"external_ref": "E-COACH-1"})
+    await api.start_track(own["id"], "track_2", "2026-06-01", provider=f"{tenant_a.slug} provider")
+    others = await api.open_case("2026-01-05", employee={"external_ref": "E-COACH-2"})
+    await api.start_track(others["id"], "track_2", "2026-06-01", provider="Another provider BV")
+    untracked = await api.open_case("2026-01-05", employee={"external_ref": "E-COACH-3"})
+    coach = tenant_a.headers(Role.coach)
+    for path in ("/api/v1/cases/{id}", "/api/v1/cases/{id}/timeline"):
+        assert (await client.get(path.format(id=own["id"]), headers=coach)).status_code == 200, path
+        for hidden in (others, untracked):
+            response = await client.get(path.format(id=hidden["id"]), headers=coach)
+            assert response.status_code == 404, (path, response.text)
+            assert response.json()["code"] == "not-found"
+            seen = await client.get(path.format(id=hidden["id"]), headers=tenant_a.headers(Role.viewer))
+            assert seen.status_code == 200, path
