@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.cases.overview import CASE_OVERVIEW
 from app.cases.service import CaseFilters, list_cases
 from app.db import driver_connection
-from app.deadlines.service import WorklistFilters, worklist
+from app.deadlines.service import WorklistFilters, worklist_statement
+from app.http import encode_cursor
 from app.timeline.service import CASE_WITH_INPUTS, CASES_INPUTS, TIMELINE_INPUT_KIND_LIST
 from tests.conftest import TenantKeys
 
@@ -93,6 +94,7 @@ WORKLISTS = [
     WorklistFilters(statuses=("due_soon", "overdue"), case_manager="manager-7"),
     WorklistFilters(codes=("wia_application",), due_from=date(2027, 1, 1), due_to=date(2027, 3, 1)),
     WorklistFilters(),
+    WorklistFilters(statuses=("overdue", "met")),
 ]
 CASE_LISTS = [
     CaseFilters(has_overdue=True, as_of=AS_OF),
@@ -106,10 +108,17 @@ async def test_the_worklist_and_the_case_list_filters_use_indexes(
     db: AsyncSession, tenant_a: TenantKeys, tenant_b: TenantKeys, captured: Any
 ) -> None:
     await seed(db, tenant_a.tenant_id, tenant_b.tenant_id)
+    after = encode_cursor({"due_on": "2026-01-01", "id": str(uuid.uuid4())})
+    connection = await driver_connection(db, begin=False)
     for filters in WORKLISTS:
-        captured.clear()
-        await worklist(db, tenant_a.tenant_id, filters, AS_OF, 14, 50, None)
-        await assert_indexed(db, captured)
+        for cursor in (None, after):
+            statement, arguments = worklist_statement(tenant_a.tenant_id, filters, AS_OF, 14, 50, cursor)
+            raw = await connection.fetchval("EXPLAIN (FORMAT JSON) " + statement, *arguments)
+            plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+            seq = [
+                relation for node, relation in scans(plan) if node == "Seq Scan" and relation in BIG_TABLES
+            ]
+            assert seq == [], f"sequential scan of {seq} in:\n{statement}"
     for case_filters in CASE_LISTS:
         captured.clear()
         await list_cases(db, tenant_a.tenant_id, case_filters, 50, None)

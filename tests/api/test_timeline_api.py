@@ -173,6 +173,41 @@ async def test_worklist_pages_with_a_cursor(client: httpx.AsyncClient, tenant_a:
     assert [i["id"] for i in everything.json()["items"]] == seen
 
 
+async def test_worklist_filters_by_statuses_due_window_and_a_coachs_provider(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    january = await open_case(client, tenant_a, first_sick_day="2026-01-05")
+    june = await open_case(client, tenant_a, first_sick_day="2026-06-01")
+    headers, as_of = tenant_a.headers(), "2026-02-10"
+
+    async def worklist(**params: object) -> list[tuple[str, str, str]]:
+        response = await client.get("/api/v1/deadlines", params={"as_of": as_of, **params}, headers=headers)
+        assert response.status_code == 200, response.text
+        return [(i["case_id"], i["code"], i["status"]) for i in response.json()["items"]]
+
+    # On 10 February the January case's T1 (11 Jan) is overdue and T2 (15 Feb) due within the horizon.
+    assert await worklist(status=["due_soon", "overdue"]) == [
+        (january["id"], "occupational_health_notified", "overdue"),
+        (january["id"], "problem_analysis", "due_soon"),
+    ]
+    window = await worklist(due_from="2026-06-07", due_to="2026-07-12")
+    assert {(case_id, code) for case_id, code, _ in window} == {
+        (june["id"], "occupational_health_notified"),
+        (june["id"], "problem_analysis"),
+    }
+    assert all(status == "upcoming" for _, _, status in window)
+
+    track = await client.post(
+        f"/api/v1/cases/{june['id']}/tracks",
+        json={"kind": "track_2", "started_on": "2026-06-02", "provider": f"{tenant_a.slug} provider"},
+        headers=headers,
+    )
+    assert track.status_code == 201, track.text
+    headers = tenant_a.headers(Role.coach)
+    coach_sees = await worklist(limit=500)
+    assert coach_sees and {case_id for case_id, _, _ in coach_sees} == {june["id"]}
+
+
 async def test_cases_with_overdue_deadlines(client: httpx.AsyncClient, tenant_a: TenantKeys) -> None:
     late = await open_case(client, tenant_a, first_sick_day="2026-01-05")
     fresh = await open_case(client, tenant_a, first_sick_day="2026-02-25")
