@@ -8,20 +8,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import driver_connection
 from app.http import decode_cursor, encode_cursor
-from app.models.cases import Case
-from app.models.deadlines import StoredDeadline
-
-D = StoredDeadline
-
-
-def overdue_exists(as_of: date) -> ColumnElement[bool]:
-    """For GET /cases?has_overdue=: the case has an open deadline past its due date."""
-    return select(D.id).where(D.case_id == Case.id, D.state == "open", D.due_on < as_of).exists()
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,7 +130,7 @@ async def test_a_connection_that_read_a_shutdown_notice_answers_503_once_and_is_
     if moment == "before its first statement":
         target, name = app.state.engine.sync_engine.pool, "checkout"
         listener: Any = lambda dbapi_connection, record, proxy: deliver_notice(dbapi_connection)  # noqa: E731
-    else:  # the case list reads through SQLAlchemy; the audit entry follows on the same connection
+    else:  # the activity list reads through SQLAlchemy; the audit entry follows on the same connection
         target, name = app.state.engine.sync_engine, "after_cursor_execute"
         listener = lambda connection, *_: deliver_notice(connection.connection.dbapi_connection)  # noqa: E731
     event.listen(target, name, listener)
@@ -140,7 +140,9 @@ async def test_a_connection_that_read_a_shutdown_notice_answers_503_once_and_is_
         ) as client:
             body = {"employee": {"external_ref": "E-N"}, "first_sick_day": "2026-01-05"}
             case_id = (await client.post("/api/v1/cases", json=body)).json()["id"]
-            path = f"/api/v1/cases/{case_id}" if moment == "before its first statement" else "/api/v1/cases"
+            path = f"/api/v1/cases/{case_id}"
+            if moment != "before its first statement":
+                path += "/activities"
             armed = True
             refused = await client.get(path)
             assert refused.status_code == 503, refused.text

@@ -9,12 +9,11 @@ import uuid
 from datetime import date
 from typing import Any
 
-import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases.overview import CASE_OVERVIEW
-from app.cases.service import CaseFilters, list_cases
+from app.cases.service import CaseFilters, case_list_statement
 from app.db import driver_connection
 from app.deadlines.service import WorklistFilters, worklist_statement
 from app.http import encode_cursor
@@ -64,29 +63,11 @@ def scans(plan: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
-@pytest.fixture
-async def captured(db: AsyncSession) -> Any:
-    statements: list[tuple[str, Any]] = []
-    connection = await db.connection()
-
-    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append((statement, parameters))
-
-    event.listen(connection.sync_connection, "before_cursor_execute", capture)
-    yield statements
-    event.remove(connection.sync_connection, "before_cursor_execute", capture)
-
-
-async def assert_indexed(db: AsyncSession, statements: list[tuple[str, Any]]) -> None:
-    assert statements
-    connection = await db.connection()
-    for statement, parameters in statements:
-        result = await connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters)
-        raw = result.scalar_one()
-        plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
-        seq = [relation for node, relation in scans(plan) if node == "Seq Scan" and relation in BIG_TABLES]
-        assert seq == [], f"sequential scan of {seq} in:\n{statement}"
+async def assert_indexed(connection: Any, statement: str, arguments: list[Any]) -> None:
+    raw = await connection.fetchval("EXPLAIN (FORMAT JSON) " + statement, *arguments)
+    plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+    seq = [relation for node, relation in scans(plan) if node == "Seq Scan" and relation in BIG_TABLES]
+    assert seq == [], f"sequential scan of {seq} in:\n{statement}"
 
 
 WORKLISTS = [
@@ -101,28 +82,25 @@ CASE_LISTS = [
     CaseFilters(case_manager="manager-3"),
     CaseFilters(employee_ref="E-123"),
     CaseFilters(status="open"),
+    CaseFilters(has_overdue=False, as_of=AS_OF, case_manager="manager-3"),
 ]
 
 
 async def test_the_worklist_and_the_case_list_filters_use_indexes(
-    db: AsyncSession, tenant_a: TenantKeys, tenant_b: TenantKeys, captured: Any
+    db: AsyncSession, tenant_a: TenantKeys, tenant_b: TenantKeys
 ) -> None:
     await seed(db, tenant_a.tenant_id, tenant_b.tenant_id)
     after = encode_cursor({"due_on": "2026-01-01", "id": str(uuid.uuid4())})
+    after_case = encode_cursor({"created_at": "2026-01-01T00:00:00+00:00", "id": str(uuid.uuid4())})
     connection = await driver_connection(db, begin=False)
     for filters in WORKLISTS:
         for cursor in (None, after):
             statement, arguments = worklist_statement(tenant_a.tenant_id, filters, AS_OF, 14, 50, cursor)
-            raw = await connection.fetchval("EXPLAIN (FORMAT JSON) " + statement, *arguments)
-            plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
-            seq = [
-                relation for node, relation in scans(plan) if node == "Seq Scan" and relation in BIG_TABLES
-            ]
-            assert seq == [], f"sequential scan of {seq} in:\n{statement}"
+            await assert_indexed(connection, statement, arguments)
     for case_filters in CASE_LISTS:
-        captured.clear()
-        await list_cases(db, tenant_a.tenant_id, case_filters, 50, None)
-        await assert_indexed(db, captured)
+        for cursor in (None, after_case):
+            statement, arguments = case_list_statement(tenant_a.tenant_id, case_filters, 50, cursor)
+            await assert_indexed(connection, statement, arguments)
 
 
 async def test_every_table_a_case_read_touches_is_reached_by_an_index(db: AsyncSession) -> None:
