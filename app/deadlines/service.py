@@ -37,7 +37,7 @@ SELECT d.id, d.case_id, c.employee_ref, c.case_manager, d.code, d.rule, d.title,
        d.satisfied_by, d.satisfied_on, d.source
 FROM deadlines AS d JOIN cases AS c ON c.id = d.case_id
 WHERE d.tenant_id = $1 AND d.due_on IS NOT NULL"""
-# Each status as a condition on the indexed columns (not on the CASE expression), as `status_condition`.
+# Each status as a condition on the indexed columns (not on the CASE expression), so the index is used.
 WORKLIST_STATUS_CONDITIONS = {
     "overdue": "(d.state = 'open' AND d.due_on < $2)",
     "due_soon": "(d.state = 'open' AND d.due_on >= $2 AND d.due_on <= $3)",
