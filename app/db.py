@@ -221,6 +221,15 @@ def database_transaction_open(session: AsyncSession) -> bool:
     return kept[1]._transaction is not None
 
 
+class SqlArguments(list[Any]):
+    """The arguments of a plain-SQL statement assembled from filters. `bind(value)` keeps the value and
+    returns its `$n`, so only parameter numbers are ever formatted into the statement's text."""
+
+    def bind(self, value: Any) -> str:
+        self.append(value)
+        return f"${len(self)}"
+
+
 def attributes(record: Mapping[str, Any]) -> SimpleNamespace:
     """A record read on the driver connection with attribute access, as code written for ORM rows reads."""
     return SimpleNamespace(**record)

@@ -17,7 +17,7 @@ from app.cases.schemas import (
     CaseUpdate,
     EmployeeRead,
 )
-from app.db import attributes, driver_connection
+from app.db import SqlArguments, attributes, driver_connection
 from app.domain.errors import InvalidInput, NotFound
 from app.events.catalogue import EventType
 from app.events.service import emit
@@ -128,36 +128,32 @@ def case_list_statement(
     tenant_id: uuid.UUID, filters: CaseFilters, limit: int, cursor: str | None
 ) -> tuple[str, list[Any]]:
     """The case list page's statement and its arguments (the query-plan test EXPLAINs exactly these)."""
-    arguments: list[Any] = [tenant_id]
-
-    def parameter(value: Any) -> str:
-        arguments.append(value)
-        return f"${len(arguments)}"
-
+    arguments = SqlArguments([tenant_id])
     conditions = []
     if filters.status is not None:
-        conditions.append(f"c.status = {parameter(filters.status)}")
+        conditions.append(f"c.status = {arguments.bind(filters.status)}")
     if filters.case_manager is not None:
-        conditions.append(f"c.case_manager = {parameter(filters.case_manager)}")
+        conditions.append(f"c.case_manager = {arguments.bind(filters.case_manager)}")
     if filters.employee_ref is not None:
-        conditions.append(f"c.employee_ref = {parameter(filters.employee_ref)}")
+        conditions.append(f"c.employee_ref = {arguments.bind(filters.employee_ref)}")
     if filters.provider is not None:
-        provider = parameter(filters.provider)
+        provider = arguments.bind(filters.provider)
         conditions.append(
-            # only a $n placeholder is formatted in; the value travels as a parameter
             f"EXISTS (SELECT 1 FROM tracks AS t WHERE t.case_id = c.id AND t.provider = {provider})"  # noqa: S608
         )
     if filters.has_overdue is not None:
-        overdue = OVERDUE_CONDITION.format(parameter(filters.as_of or date.today()))
+        overdue = OVERDUE_CONDITION.format(arguments.bind(filters.as_of or date.today()))
         conditions.append(overdue if filters.has_overdue else f"NOT {overdue}")
     if cursor is not None:
         position = decode_cursor(cursor, ("created_at", "id"))
         after_time = datetime.fromisoformat(position["created_at"])
         after_id = uuid.UUID(position["id"])
-        at = parameter(after_time)
-        conditions.append(f"(c.created_at > {at} OR (c.created_at = {at} AND c.id > {parameter(after_id)}))")
+        at = arguments.bind(after_time)
+        conditions.append(
+            f"(c.created_at > {at} OR (c.created_at = {at} AND c.id > {arguments.bind(after_id)}))"
+        )
     statement = CASE_LIST_SELECT + "".join(f"\n  AND {condition}" for condition in conditions)
-    return statement + f"\nORDER BY c.created_at, c.id LIMIT {parameter(limit + 1)}", arguments
+    return statement + f"\nORDER BY c.created_at, c.id LIMIT {arguments.bind(limit + 1)}", arguments
 
 
 async def list_cases(

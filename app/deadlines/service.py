@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import driver_connection
+from app.db import SqlArguments, driver_connection
 from app.http import decode_cursor, encode_cursor
 
 
@@ -54,45 +54,39 @@ def worklist_statement(
     cursor: str | None,
 ) -> tuple[str, list[Any]]:
     """The worklist page's statement and its arguments (the query-plan test EXPLAINs exactly these)."""
-    arguments: list[Any] = [tenant_id, as_of, as_of + timedelta(days=horizon_days)]
-
-    def parameter(value: Any) -> str:
-        arguments.append(value)
-        return f"${len(arguments)}"
-
+    arguments = SqlArguments([tenant_id, as_of, as_of + timedelta(days=horizon_days)])
     conditions = []
     if filters.statuses:
         conditions.append(
             "("
             + " OR ".join(
-                WORKLIST_STATUS_CONDITIONS.get(status) or f"d.state = {parameter(status)}"
+                WORKLIST_STATUS_CONDITIONS.get(status) or f"d.state = {arguments.bind(status)}"
                 for status in filters.statuses
             )
             + ")"
         )
     if filters.codes:
-        conditions.append(f"d.code = ANY({parameter(list(filters.codes))}::text[])")
+        conditions.append(f"d.code = ANY({arguments.bind(list(filters.codes))}::text[])")
     if filters.due_from is not None:
-        conditions.append(f"d.due_on >= {parameter(filters.due_from)}")
+        conditions.append(f"d.due_on >= {arguments.bind(filters.due_from)}")
     if filters.due_to is not None:
-        conditions.append(f"d.due_on <= {parameter(filters.due_to)}")
+        conditions.append(f"d.due_on <= {arguments.bind(filters.due_to)}")
     if filters.case_manager is not None:
-        conditions.append(f"c.case_manager = {parameter(filters.case_manager)}")
+        conditions.append(f"c.case_manager = {arguments.bind(filters.case_manager)}")
     if filters.case_id is not None:
-        conditions.append(f"d.case_id = {parameter(filters.case_id)}")
+        conditions.append(f"d.case_id = {arguments.bind(filters.case_id)}")
     if filters.provider is not None:
-        provider = parameter(filters.provider)
+        provider = arguments.bind(filters.provider)
         conditions.append(
-            # only a $n placeholder is formatted in; the value travels as a parameter
             f"EXISTS (SELECT 1 FROM tracks AS t WHERE t.case_id = d.case_id AND t.provider = {provider})"  # noqa: S608
         )
     if cursor is not None:
         position = decode_cursor(cursor, ("due_on", "id"))
         after_due, after_id = date.fromisoformat(position["due_on"]), uuid.UUID(position["id"])
-        due = parameter(after_due)
-        conditions.append(f"(d.due_on > {due} OR (d.due_on = {due} AND d.id > {parameter(after_id)}))")
+        due = arguments.bind(after_due)
+        conditions.append(f"(d.due_on > {due} OR (d.due_on = {due} AND d.id > {arguments.bind(after_id)}))")
     statement = WORKLIST_SELECT + "".join(f"\n  AND {condition}" for condition in conditions)
-    return statement + f"\nORDER BY d.due_on, d.id LIMIT {parameter(limit + 1)}", arguments
+    return statement + f"\nORDER BY d.due_on, d.id LIMIT {arguments.bind(limit + 1)}", arguments
 
 
 async def worklist(
