@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import driver_connection
 from app.http import decode_cursor, encode_cursor
+from app.ids import new_id
 from app.models.audit import AuditEvent
 
 # Path parameters that name the resource a request is about, most specific first.
@@ -84,7 +85,7 @@ async def audit_values(request: Request, outcome: str) -> dict[str, Any] | None:
     route = request.scope.get("route")
     resource_type, resource_id = _resource(request)
     return {  # in the order of INSERT_EVENT's columns
-        "id": uuid.uuid4(),
+        "id": new_id(),
         "at": datetime.now(UTC),  # the wall clock, not the transaction start: entries keep their order
         "tenant_id": principal.tenant_id,
         "key_id": principal.key_id,

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.calendar.schemas import CalendarFeedCreate
 from app.domain.errors import NotFound
+from app.ids import new_id
 from app.models.calendar import CalendarFeed
 from app.models.cases import Case
 from app.models.deadlines import StoredDeadline
@@ -38,7 +39,7 @@ async def create_feed(
 ) -> tuple[CalendarFeed, str]:
     token = generate_token()
     feed = CalendarFeed(
-        id=uuid.uuid4(),
+        id=new_id(),
         tenant_id=tenant_id,
         case_manager=body.case_manager,
         token_prefix=token[:12],

@@ -22,6 +22,7 @@ from app.domain.errors import InvalidInput, NotFound
 from app.events.catalogue import EventType
 from app.events.service import emit
 from app.http import decode_cursor, encode_cursor
+from app.ids import new_id
 from app.models.cases import Case, SicknessPeriod
 from app.problems import precondition_failed
 from app.timeline.service import refresh_case_deadlines
@@ -63,7 +64,7 @@ async def open_case(
     if data.long_term_expected_on is not None and data.long_term_expected_on < data.first_sick_day:
         raise field_error("#/long_term_expected_on", "Cannot be before the first sick day.")
     case = Case(
-        id=uuid.uuid4(),
+        id=new_id(),
         tenant_id=tenant_id,
         employee_ref=data.employee.external_ref,
         employee_display_name=data.employee.display_name,

@@ -13,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import driver_connection
 from app.events.catalogue import EventType
+from app.ids import new_id
 
 
 def event_row(tenant_id: uuid.UUID, event_type: EventType, payload: Mapping[str, Any]) -> dict[str, Any]:
     """Payloads are thin by contract: ids, codes and dates only (see the catalogue)."""
     return {
-        "id": uuid.uuid4(),
+        "id": new_id(),
         "tenant_id": tenant_id,
         "type": event_type.value,
         "payload": to_jsonable_python(dict(payload)),

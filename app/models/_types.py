@@ -10,9 +10,11 @@ from sqlalchemy import CheckConstraint, DateTime, func, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.ids import new_id
+
 
 def uuid_pk() -> Mapped[uuid.UUID]:
-    return mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    return mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
 
 
 def created_at() -> Mapped[datetime]:

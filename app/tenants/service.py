@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import Conflict
+from app.ids import new_id
 from app.models.tenants import ApiKey, Role, Tenant
 from app.security import generate_key, hash_key
 
@@ -16,7 +17,7 @@ from app.security import generate_key, hash_key
 async def create_tenant(session: AsyncSession, slug: str, name: str) -> Tenant:
     if (await session.execute(select(Tenant.id).where(Tenant.slug == slug))).first() is not None:
         raise Conflict(f"A tenant with slug {slug!r} exists.")
-    tenant = Tenant(id=uuid.uuid4(), slug=slug, name=name)
+    tenant = Tenant(id=new_id(), slug=slug, name=name)
     session.add(tenant)
     await session.flush()
     return tenant
@@ -38,7 +39,7 @@ async def issue_key(
     """Create a key; the secret is returned here and never again (only its hash is stored)."""
     secret = generate_key()
     key = ApiKey(
-        id=uuid.uuid4(),
+        id=new_id(),
         tenant_id=tenant_id,
         role=role.value,
         name=name,

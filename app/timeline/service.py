@@ -21,6 +21,7 @@ from app.domain.errors import NotFound
 from app.domain.tracks import is_satisfactory_result
 from app.events.catalogue import EventType
 from app.events.service import emit_many, event_row
+from app.ids import new_id
 from app.models.cases import Case, CaseStatus
 from app.models.deadlines import StoredDeadline
 from app.timeline.schemas import TimelinePreviewRequest, TimelineRead
@@ -397,7 +398,7 @@ def met_payload(case_id: uuid.UUID, deadline: tl.Deadline) -> dict[str, Any]:
 
 def deadline_row(tenant_id: uuid.UUID, case_id: uuid.UUID, deadline: tl.Deadline) -> dict[str, Any]:
     return {
-        "id": uuid.uuid4(),
+        "id": new_id(),
         "tenant_id": tenant_id,
         "case_id": case_id,
         "code": deadline.code,

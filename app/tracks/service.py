@@ -23,6 +23,7 @@ from app.domain.activity_kinds import ActivityKind, Track2WaiverReason, TrackKin
 from app.domain.errors import NotFound, RuleViolation
 from app.events.catalogue import EventType
 from app.events.service import emit
+from app.ids import new_id
 from app.models.activities import Activity
 from app.models.cases import Case
 from app.models.tracks import Track, Track2Waiver, TrackPhase
@@ -167,7 +168,7 @@ async def start_track(
     kind = TrackKind(body.kind)
     track_rules.check_track_start(facts, kind, body.started_on, today)
     track = Track(
-        id=uuid.uuid4(),
+        id=new_id(),
         tenant_id=tenant_id,
         case_id=case.id,
         kind=kind.value,
@@ -347,7 +348,7 @@ async def put_waiver(
         current.withdrawn_on = max(body.recorded_on, current.recorded_on)
         await session.flush()
     waiver = Track2Waiver(
-        id=uuid.uuid4(),
+        id=new_id(),
         tenant_id=tenant_id,
         case_id=case.id,
         reason=body.reason,

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import Conflict, InvalidInput, NotFound
 from app.http import decode_cursor, encode_cursor
+from app.ids import new_id
 from app.models.webhooks import WebhookDelivery, WebhookEndpoint
 from app.webhooks.destinations import DestinationRefused, checked_destination
 from app.webhooks.schemas import WebhookDeliveryRead, WebhookEndpointCreate, WebhookEndpointRead
@@ -49,7 +50,7 @@ async def create_endpoint(
         ) from exc
     secret = generate_secret()
     endpoint = WebhookEndpoint(
-        id=uuid.uuid4(),
+        id=new_id(),
         tenant_id=tenant_id,
         url=body.url,
         description=body.description,
