@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, and_, any_, bindparam, insert, or_, select, true
+from sqlalchemy import ColumnElement, and_, any_, bindparam, insert, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,13 +34,14 @@ from app.domain import tracks as track_rules
 from app.domain.activity_kinds import ActivityKind, TrackKind, TrackStatus
 from app.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.events.catalogue import EventType
-from app.events.service import emit_many, event_row
+from app.events.service import event_row
 from app.http import decode_cursor, encode_cursor
+from app.ids import new_id
 from app.models.activities import Activity
 from app.models.cases import Case
 from app.models.medical import ActivityMedicalPart
 from app.models.tenants import Role
-from app.models.tracks import Track, TrackPhase
+from app.models.tracks import Track
 from app.problems import ApiProblem, forbidden, invalid_input, problem_for
 from app.security import Principal
 from app.timeline.service import TIMELINE_INPUT_KINDS, refresh_case_deadlines, refresh_deadlines
@@ -111,6 +112,15 @@ SELECT id, tenant_id, case_id, track_id, kind, occurred_on, summary, outcome, de
 FROM activities WHERE tenant_id = $1 AND external_id = $2
 """
 LOCK_CASE = "SELECT id, first_sick_day, status FROM cases WHERE id = $1 AND tenant_id = $2 FOR UPDATE"
+# A batch's cases, locked in id order: racing batches serialise instead of deadlocking.
+LOCK_CASES = """
+SELECT id, first_sick_day, status FROM cases WHERE tenant_id = $1 AND id = ANY($2::uuid[])
+ORDER BY id FOR UPDATE
+"""
+STORED_EXTERNAL_IDS = """
+SELECT external_id, id, case_id, content_hash FROM activities
+WHERE tenant_id = $1 AND external_id = ANY($2::text[])
+"""
 # The activity and its activity.recorded event in one round trip.
 INSERT_ACTIVITY_WITH_EVENT = """
 WITH event AS (
@@ -201,7 +211,7 @@ def new_activity_row(
     track_rules.check_activity_dates(case_dates, track, body.occurred_on, today)
     details = normalised_details(kind, body.details)
     return {
-        "id": uuid.uuid4(),
+        "id": new_id(),
         "tenant_id": principal.tenant_id,
         "case_id": case.id,
         "track_id": track_id,
@@ -236,7 +246,9 @@ async def record_activity(
     track = await _track_for(session, principal, case, body)
     if principal.role is Role.coach and (track is None or track.provider != principal.provider):
         raise forbidden("A coach records activities only in the tracks of their own provider.")
-    snapshot = (await track_snapshots(session, principal.tenant_id, [track.id]))[track.id] if track else None
+    snapshot = None
+    if track is not None:
+        snapshot = (await track_snapshots(session, principal.tenant_id, [track.id]))[track.id].facts
     row = new_activity_row(principal, body, case, snapshot, track.id if track else None, today, digest)
     activity = await insert_activity_with_event(session, row)
     await store_medical_parts(session, principal.tenant_id, [(row["id"], body.medical)])
@@ -248,7 +260,8 @@ async def record_activity(
 
 
 def recorded_payload(row: dict[str, Any]) -> dict[str, Any]:
-    """activity.recorded: ids, kind and date; never the summary, details or medical part (A3)."""
+    """activity.recorded: ids, kind and date; never the summary, details or medical part (A3). A batch
+    builds the same payload in SQL (`INSERT_BATCH_WITH_EVENTS`)."""
     return {
         "case_id": row["case_id"],
         "activity_id": row["id"],
@@ -285,40 +298,41 @@ async def medical_parts_for(
     return {activity_id: content for activity_id, content in rows.all()}
 
 
+TRACK_SNAPSHOTS = """
+SELECT t.id, t.case_id, t.kind, t.status, t.started_on, t.ended_on, p.phase, p.entered_on
+FROM tracks t
+CROSS JOIN LATERAL (
+    SELECT phase, entered_on FROM track_phases WHERE track_id = t.id ORDER BY position DESC LIMIT 1
+) p
+WHERE t.tenant_id = $1 AND t.id = ANY($2::uuid[])
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackSnapshot:
+    case_id: uuid.UUID
+    facts: phase_rules.TrackFacts
+
+
 async def track_snapshots(
     session: AsyncSession, tenant_id: uuid.UUID, track_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, phase_rules.TrackFacts]:
-    """Tracks with their current phase (no activities): what P6 and placement checks read."""
-    latest = (
-        select(TrackPhase.phase, TrackPhase.entered_on)
-        .where(TrackPhase.track_id == Track.id)
-        .order_by(TrackPhase.position.desc())
-        .limit(1)
-        .lateral()
-    )
-    rows = await session.execute(
-        select(
-            Track.id,
-            Track.kind,
-            Track.status,
-            Track.started_on,
-            Track.ended_on,
-            latest.c.phase,
-            latest.c.entered_on,
-        )
-        .join(latest, true())
-        .where(Track.tenant_id == tenant_id, Track.id.in_(list(track_ids)))
-    )
+) -> dict[uuid.UUID, TrackSnapshot]:
+    """The tenant's tracks among these, with their case and current phase (no activities): what P6 and
+    the placement checks read."""
+    connection = await driver_connection(session, begin=False)
     return {
-        row.id: phase_rules.TrackFacts(
-            kind=TrackKind(row.kind),
-            status=TrackStatus(row.status),
-            started_on=row.started_on,
-            current_phase=row.phase,
-            current_phase_entered_on=row.entered_on,
-            ended_on=row.ended_on,
+        row["id"]: TrackSnapshot(
+            case_id=row["case_id"],
+            facts=phase_rules.TrackFacts(
+                kind=TrackKind(row["kind"]),
+                status=TrackStatus(row["status"]),
+                started_on=row["started_on"],
+                current_phase=row["phase"],
+                current_phase_entered_on=row["entered_on"],
+                ended_on=row["ended_on"],
+            ),
         )
-        for row in rows
+        for row in await connection.fetch(TRACK_SNAPSHOTS, tenant_id, list(track_ids))
     }
 
 
@@ -446,43 +460,23 @@ async def record_batch(
         except ValidationError as exc:
             fail(index, invalid_input(exc.errors(), ("items", index)))
 
-    # Lock the cases in id order (as every batch does): racing batches serialise instead of deadlocking.
+    connection = await driver_connection(session)
     case_ids = sorted({item.case_id for _, item in items})
     cases = {
-        case.id: case
-        for case in (
-            await session.execute(
-                select(Case.id, Case.first_sick_day, Case.status)
-                .where(Case.tenant_id == principal.tenant_id, in_array(Case.id, case_ids))
-                .order_by(Case.id)
-                .with_for_update()
-            )
-        ).all()
+        row["id"]: attributes(row)
+        for row in await connection.fetch(LOCK_CASES, principal.tenant_id, case_ids)
     }
-    track_ids = {item.track_id for _, item in items if item.track_id is not None}
-    tracks = await track_snapshots(session, principal.tenant_id, list(track_ids)) if track_ids else {}
-    track_cases = (
-        dict(
-            (
-                await session.execute(select(Track.id, Track.case_id).where(in_array(Track.id, track_ids)))
-            ).all()
-        )
-        if track_ids
+    track_ids = list({item.track_id for _, item in items if item.track_id is not None})
+    tracks = await track_snapshots(session, principal.tenant_id, track_ids) if track_ids else {}
+    external_ids = [item.external_id for _, item in items if item.external_id is not None]
+    stored = (
+        {
+            row["external_id"]: attributes(row)
+            for row in await connection.fetch(STORED_EXTERNAL_IDS, principal.tenant_id, external_ids)
+        }
+        if external_ids
         else {}
     )
-    external_ids = [item.external_id for _, item in items if item.external_id is not None]
-    stored = {
-        row.external_id: row
-        for row in (
-            await session.execute(
-                select(Activity.external_id, Activity.id, Activity.case_id, Activity.content_hash).where(
-                    Activity.tenant_id == principal.tenant_id, in_array(Activity.external_id, external_ids)
-                )
-            )
-            if external_ids
-            else []
-        )
-    }
 
     pending: list[_Pending] = []
     first_in_batch: dict[str, _Pending] = {}
@@ -511,10 +505,11 @@ async def record_batch(
                 raise NotFound(f"No case {item.case_id}.")
             track = None
             if item.track_id is not None:
-                track = tracks.get(item.track_id)
-                if track is None:
+                snapshot = tracks.get(item.track_id)
+                if snapshot is None:
                     raise NotFound(f"No track {item.track_id}.")
-                if track_cases[item.track_id] != item.case_id:
+                track = snapshot.facts
+                if snapshot.case_id != item.case_id:
                     raise InvalidInput(
                         "The track belongs to another case.",
                         extra={
@@ -547,23 +542,11 @@ async def record_batch(
     lost = [entry for entry in pending if entry.row["id"] not in inserted]
     winners: dict[str | None, Any] = {}
     if lost:  # a concurrent writer stored the same external id between our read and our insert
+        lost_ids = [entry.item.external_id for entry in lost]
         winners = {
-            row.external_id: row
-            for row in await session.execute(
-                select(Activity.external_id, Activity.id, Activity.case_id, Activity.content_hash).where(
-                    Activity.tenant_id == principal.tenant_id,
-                    Activity.external_id.in_([entry.item.external_id for entry in lost]),
-                )
-            )
+            row["external_id"]: attributes(row)
+            for row in await connection.fetch(STORED_EXTERNAL_IDS, principal.tenant_id, lost_ids)
         }
-    await emit_many(
-        session,
-        (
-            event_row(principal.tenant_id, EventType.activity_recorded, recorded_payload(entry.row))
-            for entry in pending
-            if entry.row["id"] in inserted
-        ),
-    )
     for entry in pending:
         if entry.row["id"] in inserted:
             results[entry.index] = BatchItemResult(
@@ -623,29 +606,51 @@ COPY_COLUMNS = (
     "recorded_by_key_id",
     "recorded_by_role",
 )
+_COPIED = ", ".join(COPY_COLUMNS)
+# Per connection; `position` is the row's place in the batch, the order its events are inserted in, and
+# `event_id` the id of its activity.recorded event.
+CREATE_BATCH_TABLE = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS activity_batch_rows "
+    "(LIKE activities INCLUDING DEFAULTS, position integer NOT NULL, event_id uuid NOT NULL) "
+    "ON COMMIT DELETE ROWS"
+)
+# The activities and, for each one actually inserted, its activity.recorded event (the payload of
+# `recorded_payload`, built here from the inserted row), in one statement: no payload is built or sent
+# per item. Events are inserted in the batch's order, so their clock_timestamp() times keep it.
+INSERT_BATCH_WITH_EVENTS = f"""
+WITH inserted AS (
+    INSERT INTO activities ({_COPIED})
+    SELECT {_COPIED} FROM activity_batch_rows ORDER BY position
+    ON CONFLICT (tenant_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
+    RETURNING id, tenant_id, case_id, track_id, kind, occurred_on
+), events AS (
+    INSERT INTO outbox_events (id, tenant_id, type, payload)
+    SELECT batch.event_id, inserted.tenant_id, $1, jsonb_build_object(
+        'case_id', inserted.case_id, 'activity_id', inserted.id, 'track_id', inserted.track_id,
+        'kind', inserted.kind, 'occurred_on', inserted.occurred_on)
+    FROM inserted JOIN activity_batch_rows batch ON batch.id = inserted.id
+    ORDER BY batch.position
+)
+SELECT id FROM inserted
+"""  # noqa: S608 (only the fixed column names are formatted in)
 
 
 async def copy_activities(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[uuid.UUID]:
-    """Insert many activities with COPY into a per-connection temporary table and one
-    INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING id; returns the ids actually inserted (an
-    external id that a concurrent writer stored first is skipped, not an error)."""
+    """Insert many activities with their events: COPY into a per-connection temporary table, then one
+    INSERT … SELECT … ON CONFLICT DO NOTHING. Returns the ids actually inserted (an external id that a
+    concurrent writer stored first is skipped, not an error)."""
     driver = await driver_connection(session)
-    await driver.execute(
-        "CREATE TEMPORARY TABLE IF NOT EXISTS activity_batch (LIKE activities INCLUDING DEFAULTS) "
-        "ON COMMIT DELETE ROWS"
-    )
+    await driver.execute(CREATE_BATCH_TABLE)
     await driver.copy_records_to_table(
-        "activity_batch",
+        "activity_batch_rows",
         records=[
-            tuple(json.dumps(row[c]) if c == "details" else row[c] for c in COPY_COLUMNS) for row in rows
+            (*(json.dumps(row[c]) if c == "details" else row[c] for c in COPY_COLUMNS), position, new_id())
+            for position, row in enumerate(rows)
         ],
-        columns=COPY_COLUMNS,
+        columns=(*COPY_COLUMNS, "position", "event_id"),
     )
-    inserted = await driver.fetch(
-        "INSERT INTO activities SELECT * FROM activity_batch "
-        "ON CONFLICT (tenant_id, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id"
-    )
-    await driver.execute("TRUNCATE activity_batch")
+    inserted = await driver.fetch(INSERT_BATCH_WITH_EVENTS, EventType.activity_recorded.value)
+    await driver.execute("TRUNCATE activity_batch_rows")
     return {record["id"] for record in inserted}
 
 

@@ -548,3 +548,44 @@ async def test_a_batch_emits_its_events_in_the_order_of_its_items(world: World) 
     events = {e.payload["activity_id"]: e.occurred_at for e in await world.events("activity.recorded")}
     times = [events[activity_id] for activity_id in sent]
     assert times == sorted(times)
+
+
+async def test_a_batch_items_event_carries_what_a_single_posts_event_carries(world: World) -> None:
+    """The batch builds its activity.recorded payloads in SQL and the single POST in Python: the same
+    activity gets the same thin payload (ids, kind, date; no summary or details) either way."""
+    first_sick_day = today() - timedelta(days=400)
+    case_id = (await world.api.open_case(first_sick_day.isoformat()))["id"]
+    track_id = (
+        await world.api.start_track(case_id, "track_2", (first_sick_day + timedelta(days=370)).isoformat())
+    ).json()["id"]
+    occurred_on = (today() - timedelta(days=2)).isoformat()
+    on_case = {"kind": "employee_contact", "occurred_on": occurred_on, "summary": "Phoned"}
+    in_track = {
+        "kind": "job_application",
+        "occurred_on": occurred_on,
+        "track_id": track_id,
+        "details": {"employer": "Werkgever", "vacancy": "Planner", "result": "pending"},
+    }
+    singles = [
+        (await world.api.call("POST", f"/cases/{case_id}/activities", json=body, expect=201)).json()["id"]
+        for body in (on_case, in_track)
+    ]
+    batch = (
+        await world.api.call(
+            "POST",
+            "/activities/batch",
+            json={"items": [{**on_case, "case_id": case_id}, {**in_track, "case_id": case_id}]},
+            expect=200,
+        )
+    ).json()
+    batched = [result["activity_id"] for result in batch["results"]]
+    payloads = {e.payload["activity_id"]: e.payload for e in await world.events("activity.recorded")}
+    for single, in_batch, track in zip(singles, batched, (None, track_id), strict=True):
+        expected = {
+            "case_id": case_id,
+            "track_id": track,
+            "kind": "employee_contact" if track is None else "job_application",
+            "occurred_on": occurred_on,
+        }
+        assert payloads[single] == {**expected, "activity_id": single}
+        assert payloads[in_batch] == {**expected, "activity_id": in_batch}
