@@ -112,11 +112,18 @@ SELECT id, tenant_id, case_id, track_id, kind, occurred_on, summary, outcome, de
 FROM activities WHERE tenant_id = $1 AND external_id = $2
 """
 LOCK_CASE = "SELECT id, first_sick_day, status FROM cases WHERE id = $1 AND tenant_id = $2 FOR UPDATE"
-# A batch's cases, locked in id order: racing batches serialise instead of deadlocking.
-LOCK_CASES = """
+# A batch's cases, locked in id order in one statement, so racing batches queue instead of deadlocking. A
+# batch with a kind the timeline reads refreshes its cases' deadlines, so it takes them FOR UPDATE; any
+# other batch takes them FOR SHARE: that still holds off a change to a case (closing it, another first
+# sick day) and the single POST, but lets such batches on the same cases run side by side (racing inserts
+# of one external id meet in its unique index: ON CONFLICT in `copy_activities`).
+LOCK_CASES = {
+    mode: f"""
 SELECT id, first_sick_day, status FROM cases WHERE tenant_id = $1 AND id = ANY($2::uuid[])
-ORDER BY id FOR UPDATE
-"""
+ORDER BY id FOR {mode}
+"""  # noqa: S608 (one of two fixed lock modes)
+    for mode in ("UPDATE", "SHARE")
+}
 STORED_EXTERNAL_IDS = """
 SELECT external_id, id, case_id, content_hash FROM activities
 WHERE tenant_id = $1 AND external_id = ANY($2::text[])
@@ -462,9 +469,10 @@ async def record_batch(
 
     connection = await driver_connection(session)
     case_ids = sorted({item.case_id for _, item in items})
+    lock_mode = "UPDATE" if any(item.kind in TIMELINE_KINDS for _, item in items) else "SHARE"
     cases = {
         row["id"]: attributes(row)
-        for row in await connection.fetch(LOCK_CASES, principal.tenant_id, case_ids)
+        for row in await connection.fetch(LOCK_CASES[lock_mode], principal.tenant_id, case_ids)
     }
     track_ids = list({item.track_id for _, item in items if item.track_id is not None})
     tracks = await track_snapshots(session, principal.tenant_id, track_ids) if track_ids else {}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
 
+import asyncpg
 import httpx
 from fastapi import FastAPI
 
@@ -145,6 +147,40 @@ async def test_the_same_batch_three_times_at_once_is_stored_once(committed: Comm
             ]
         )
     assert total == 300
+
+
+async def test_batches_share_their_cases_unless_they_change_deadlines(
+    committed: CommittedWorld, database_url: str
+) -> None:
+    """A batch of kinds the timeline ignores runs beside another such batch on the same case (the other
+    one is played by a transaction holding the case FOR SHARE); a batch that changes deadlines waits for
+    it, and any batch waits for a change to the case in flight (a transaction holding it FOR UPDATE)."""
+    api = Api(committed.client, committed.tenant)
+    case = (await api.open_case("2026-01-05"))["id"]
+    notification = {"case_id": case, "kind": "occupational_health_notification", "occurred_on": "2026-01-08"}
+    holder = await asyncpg.connect(database_url)
+    try:
+
+        async def hold(mode: str) -> asyncpg.transaction.Transaction:
+            transaction = holder.transaction()
+            await transaction.start()
+            await holder.execute(f"SELECT 1 FROM cases WHERE id = $1 FOR {mode}", uuid.UUID(case))
+            return transaction
+
+        async def waits_for(transaction: asyncpg.transaction.Transaction, items: list[dict]) -> None:
+            batch = asyncio.create_task(post_batch(api, items, expect=200))
+            await asyncio.sleep(0.5)
+            assert not batch.done(), "the batch did not wait for the lock"
+            await transaction.rollback()
+            assert (await asyncio.wait_for(batch, 10)).json()["created"] == len(items)
+
+        shared = await hold("SHARE")
+        beside = await asyncio.wait_for(post_batch(api, [contact(case, 1)], expect=200), 10)
+        assert beside.json()["created"] == 1
+        await waits_for(shared, [notification, contact(case, 2)])
+        await waits_for(await hold("UPDATE"), [contact(case, 3)])
+    finally:
+        await holder.close()
 
 
 async def test_idempotency_key_replays_and_refuses_reuse(
