@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from app.models.medical import ActivityMedicalPart
 from app.models.tenants import Role
 from app.models.tracks import Track
 from app.problems import ApiProblem, forbidden, invalid_input, problem_for
+from app.schemas import NUL_CHECKED
 from app.security import Principal
 from app.timeline.service import TIMELINE_INPUT_KINDS, refresh_case_deadlines, refresh_deadlines
 from app.tracks.service import get_track
@@ -62,6 +64,10 @@ class CaseSnapshot(Protocol):
     def status(self) -> str: ...
 
 
+# json.dumps with these options builds an encoder per call: a batch hashes thousands of items.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
 def content_hash(body: ActivityCreate) -> str:
     """What "the same content" means for A5: every field the client sent except the external id."""
     canonical = {
@@ -73,7 +79,7 @@ def content_hash(body: ActivityCreate) -> str:
         "details": body.details,
         "medical": body.medical.model_dump(exclude_none=True) if body.medical else None,
     }
-    return hashlib.sha256(json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL_JSON.encode(canonical).encode()).hexdigest()
 
 
 def to_read(activity: Any, medical: dict[str, Any] | None = None) -> ActivityRead:
@@ -451,8 +457,10 @@ async def record_batch(
     horizon_days: int,
 ) -> ActivityBatchResult:
     """Many activities across cases with set-based SQL: one locking read of the cases, one of the tracks,
-    one of the stored external ids, one multi-row INSERT, and one deadline refresh for the cases whose
-    timeline changed. Every item gets the checks of a single POST; a bad item is reported, not fatal."""
+    one of the stored external ids, one COPY and one INSERT of the activities with their events, and one
+    deadline refresh for the cases whose timeline changed. Every item gets the checks of a single POST;
+    a bad item is reported, not fatal. `raw_items` are a validated ActivityBatch's items, so they have
+    been walked for NUL characters with it."""
     results: list[BatchItemResult | None] = [None] * len(raw_items)
 
     def fail(index: int, error: DomainError | ApiProblem) -> None:
@@ -463,7 +471,7 @@ async def record_batch(
     items: list[tuple[int, ActivityBatchItem]] = []
     for index, raw in enumerate(raw_items):
         try:
-            items.append((index, ActivityBatchItem.model_validate(raw)))
+            items.append((index, ActivityBatchItem.model_validate(raw, context=NUL_CHECKED)))
         except ValidationError as exc:
             fail(index, invalid_input(exc.errors(), ("items", index)))
 
@@ -643,6 +651,18 @@ SELECT id FROM inserted
 """  # noqa: S608 (only the fixed column names are formatted in)
 
 
+_copied_values = operator.itemgetter(*COPY_COLUMNS)
+_DETAILS = COPY_COLUMNS.index("details")
+
+
+def copy_record(row: dict[str, Any], position: int) -> tuple[Any, ...]:
+    """A row of `activity_batch_rows`: the activity's columns (details as JSON text), its position and
+    its event's id."""
+    values = list(_copied_values(row))
+    values[_DETAILS] = json.dumps(values[_DETAILS])
+    return (*values, position, new_id())
+
+
 async def copy_activities(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[uuid.UUID]:
     """Insert many activities with their events: COPY into a per-connection temporary table, then one
     INSERT … SELECT … ON CONFLICT DO NOTHING. Returns the ids actually inserted (an external id that a
@@ -651,10 +671,7 @@ async def copy_activities(session: AsyncSession, rows: Sequence[dict[str, Any]])
     await driver.execute(CREATE_BATCH_TABLE)
     await driver.copy_records_to_table(
         "activity_batch_rows",
-        records=[
-            (*(json.dumps(row[c]) if c == "details" else row[c] for c in COPY_COLUMNS), position, new_id())
-            for position, row in enumerate(rows)
-        ],
+        records=[copy_record(row, position) for position, row in enumerate(rows)],
         columns=(*COPY_COLUMNS, "position", "event_id"),
     )
     inserted = await driver.fetch(INSERT_BATCH_WITH_EVENTS, EventType.activity_recorded.value)

@@ -145,6 +145,17 @@ async def test_nul_characters_are_refused_not_a_database_error(
     assert problem(query, 422, "validation-failed")["errors"][0]["pointer"] == "#/query"
     path = await client.get("/api/v1/employees/a%00b/export", headers=tenant_a.headers(Role.admin))
     assert problem(path, 422, "validation-failed")["errors"][0]["pointer"] == "#/path"
+    # A batch's items are walked once, with the batch: an item's NUL refuses the batch, storing nothing.
+    case_id = (
+        await client.post(CASES, json={**body, "employee": {"external_ref": "E"}}, headers=tenant_a.headers())
+    ).json()["id"]
+    clean = {"case_id": case_id, "kind": "employee_contact", "occurred_on": "2026-01-06", "summary": "Call"}
+    items = [clean, {**clean, "details": {"channel": "phone", "note\u0000": "x"}}]
+    headers = tenant_a.headers(Role.integration)
+    batch = await client.post("/api/v1/activities/batch", json={"items": items}, headers=headers)
+    assert "/items/1/details/note" in problem(batch, 422, "validation-failed")["errors"][0]["reason"]
+    stored = await client.get(f"{CASES}/{case_id}/activities", headers=tenant_a.headers())
+    assert stored.json()["items"] == []
 
 
 # Found by the fuzzer (schemathesis): inputs the schema calls invalid that were silently accepted, and
