@@ -134,16 +134,22 @@ STORED_EXTERNAL_IDS = """
 SELECT external_id, id, case_id, content_hash FROM activities
 WHERE tenant_id = $1 AND external_id = ANY($2::text[])
 """
-# The activity and its activity.recorded event in one round trip.
+# The activity and its activity.recorded event in one round trip. An external id already stored (by a
+# twin that committed while this request waited for the case lock, or on another case) inserts nothing:
+# no row comes back, and the caller answers with the stored activity (A5).
 INSERT_ACTIVITY_WITH_EVENT = """
-WITH event AS (
-    INSERT INTO outbox_events (id, tenant_id, type, payload) VALUES ($15, $2, $16, $17::jsonb)
+WITH inserted AS (
+    INSERT INTO activities (id, tenant_id, case_id, track_id, kind, occurred_on, summary, outcome, details,
+        counts_for_deadline, external_id, content_hash, recorded_by_key_id, recorded_by_role)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14)
+    ON CONFLICT (tenant_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
+    RETURNING id, tenant_id, case_id, track_id, kind, occurred_on, summary, outcome, details,
+        counts_for_deadline, external_id, content_hash, recorded_by_key_id, recorded_by_role, version,
+        created_at, updated_at
+), event AS (
+    INSERT INTO outbox_events (id, tenant_id, type, payload) SELECT $15, $2, $16, $17::jsonb FROM inserted
 )
-INSERT INTO activities (id, tenant_id, case_id, track_id, kind, occurred_on, summary, outcome, details,
-    counts_for_deadline, external_id, content_hash, recorded_by_key_id, recorded_by_role)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14)
-RETURNING id, tenant_id, case_id, track_id, kind, occurred_on, summary, outcome, details, counts_for_deadline,
-    external_id, content_hash, recorded_by_key_id, recorded_by_role, version, created_at, updated_at
+SELECT * FROM inserted
 """
 INSERTED_COLUMNS = (
     "id", "tenant_id", "case_id", "track_id", "kind", "occurred_on", "summary", "outcome", "details",
@@ -172,6 +178,7 @@ async def lock_case_for_activity(session: AsyncSession, tenant_id: uuid.UUID, ca
 
 
 async def insert_activity_with_event(session: AsyncSession, row: dict[str, Any]) -> Any:
+    """The stored row, or None when the row's external id is stored already (nothing inserted)."""
     event = event_row(row["tenant_id"], EventType.activity_recorded, recorded_payload(row))
     connection = await driver_connection(session)
     values = [row[column] for column in INSERTED_COLUMNS]
@@ -251,19 +258,27 @@ async def record_activity(
 ) -> Recorded:
     digest = content_hash(body)
     case = await lock_case_for_activity(session, principal.tenant_id, case_id)
-    # Looked up under the case lock: a racing twin has committed by then, or waits for us.
-    if body.external_id is not None:
-        stored = await find_by_external_id(session, principal.tenant_id, body.external_id)
-        if stored is not None:
-            return _replay(stored, case_id, digest)
-    track = await _track_for(session, principal, case, body)
-    if principal.role is Role.coach and (track is None or track.provider != principal.provider):
-        raise forbidden("A coach records activities only in the tracks of their own provider.")
-    snapshot = None
-    if track is not None:
-        snapshot = (await track_snapshots(session, principal.tenant_id, [track.id]))[track.id].facts
-    row = new_activity_row(principal, body, case, snapshot, track.id if track else None, today, digest)
+    try:
+        track = await _track_for(session, principal, case, body)
+        if principal.role is Role.coach and (track is None or track.provider != principal.provider):
+            raise forbidden("A coach records activities only in the tracks of their own provider.")
+        snapshot = None
+        if track is not None:
+            snapshot = (await track_snapshots(session, principal.tenant_id, [track.id]))[track.id].facts
+        row = new_activity_row(principal, body, case, snapshot, track.id if track else None, today, digest)
+    except (DomainError, ApiProblem):
+        # A retry of a stored activity answers with it (A5), even where the checks would refuse it now.
+        if body.external_id is not None:
+            stored = await find_by_external_id(session, principal.tenant_id, body.external_id)
+            if stored is not None:
+                return _replay(stored, case_id, digest)
+        raise
     activity = await insert_activity_with_event(session, row)
+    if activity is None:  # the external id is stored: the lookup runs only on this rare path
+        stored = await find_by_external_id(session, principal.tenant_id, body.external_id or "")
+        if stored is None:  # stored and erased again since the insert: the client may retry
+            raise Conflict(f"external_id {body.external_id!r} changed while this request ran.", rule="A5")
+        return _replay(stored, case_id, digest)
     await store_medical_parts(session, principal.tenant_id, [(row["id"], body.medical)])
     if body.kind in TIMELINE_KINDS:
         await refresh_case_deadlines(

@@ -67,6 +67,22 @@ async def test_external_id_stores_once(client: httpx.AsyncClient, tenant_a: Tena
     assert len(listed) == 1
 
 
+async def test_a_retry_answers_with_the_stored_activity_where_the_checks_would_refuse_it(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    """A5 before the other rules: the physician's problem analysis, sent again by the integration key
+    (which may not record one, A3), answers 200 with the stored activity; without the external id, 403."""
+    api = Api(client, tenant_a)
+    case_id = (await api.open_case())["id"]
+    body = {"kind": "problem_analysis", "occurred_on": "2026-01-20", "external_id": "pa-1"}
+    path = f"/cases/{case_id}/activities"
+    first = await api.call("POST", path, json=body, role=Role.occupational_physician, expect=201)
+    again = await api.call("POST", path, json=body, role=Role.integration, expect=200)
+    assert again.json()["id"] == first.json()["id"]
+    other = {**body, "external_id": "pa-2"}
+    assert (await api.call("POST", path, json=other, role=Role.integration)).status_code == 403
+
+
 async def test_activity_filters_and_pages(client: httpx.AsyncClient, tenant_a: TenantKeys) -> None:
     api = Api(client, tenant_a)
     case_id = (await api.open_case())["id"]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
+
+import asyncpg
 
 from tests.api.scenario import Api
 from tests.conftest import CommittedWorld
@@ -58,3 +61,70 @@ async def test_racing_activities_on_one_case_all_count_in_the_deadlines(committe
         await api.call("GET", "/deadlines", params={"status": ["met", "met_late"], "limit": 500}, expect=200)
     ).json()["items"]
     assert {item["code"] for item in worklist} >= {"occupational_health_notified", "uwv_sick_notification"}
+
+
+async def test_racing_posts_of_one_external_id_store_it_once(committed: CommittedWorld) -> None:
+    """On one case the racers queue on its lock: one 201, the rest 200 with that activity. On another
+    case the twin meets the stored id in its unique index: 409 naming the stored activity (A5)."""
+    api = Api(committed.client, committed.tenant)
+    case_id, other_case_id = [(await api.open_case("2026-01-05"))["id"] for _ in range(2)]
+    body = {
+        "kind": "employee_contact",
+        "occurred_on": "2026-01-08",
+        "summary": "Call",
+        "external_id": "run-7",
+    }
+    responses = await asyncio.gather(
+        *(
+            api.call("POST", f"/cases/{case}/activities", json=body, expect=None)
+            for case in [case_id] * (RACERS - 1) + [other_case_id]
+        )
+    )
+    statuses = Counter(r.status_code for r in responses)
+    created = [r.json()["id"] for r in responses if r.status_code == 201]
+    assert len(created) == 1, statuses
+    if responses[-1].status_code == 201:  # the other case's twin won: every racer on the first case lost
+        assert statuses == {201: 1, 409: RACERS - 1}, statuses
+    else:
+        assert statuses == {201: 1, 200: RACERS - 2, 409: 1}, statuses
+        assert responses[-1].json()["activity_id"] == created[0]
+    assert all(r.json()["id"] == created[0] for r in responses if r.status_code == 200)
+    stored = [
+        a
+        for case in (case_id, other_case_id)
+        for a in (await api.call("GET", f"/cases/{case}/activities", expect=200)).json()["items"]
+    ]
+    assert [a["id"] for a in stored] == created
+
+
+async def test_an_external_id_stored_by_a_twin_on_another_case_meanwhile_is_a_conflict(
+    committed: CommittedWorld, database_url: str
+) -> None:
+    """The twin's insert is still uncommitted when this POST inserts: it waits in the unique index and,
+    once the twin commits, answers 409 naming the twin's activity (A5), not a database error."""
+    api = Api(committed.client, committed.tenant)
+    case_id, other_case_id = [(await api.open_case("2026-01-05"))["id"] for _ in range(2)]
+    twin_id = uuid.uuid4()
+    twin = await asyncpg.connect(database_url)
+    try:
+        transaction = twin.transaction()
+        await transaction.start()
+        await twin.execute(
+            "INSERT INTO activities (id, tenant_id, case_id, kind, occurred_on, external_id, content_hash,"
+            " recorded_by_role)"
+            " VALUES ($1, $2, $3, 'employee_contact', '2026-01-08', 'run-8', 'x', 'integration')",
+            twin_id,
+            committed.tenant.tenant_id,
+            uuid.UUID(other_case_id),
+        )
+        body = {"kind": "employee_contact", "occurred_on": "2026-01-08", "external_id": "run-8"}
+        post = asyncio.create_task(api.call("POST", f"/cases/{case_id}/activities", json=body, expect=None))
+        await asyncio.sleep(0.5)
+        assert not post.done(), "the POST did not wait for the twin's insert"
+        await transaction.commit()
+        response = await asyncio.wait_for(post, 10)
+    finally:
+        await twin.close()
+    assert response.status_code == 409, response.text
+    assert (response.json()["code"], response.json()["activity_id"]) == ("conflict", str(twin_id))
+    assert (await api.call("GET", f"/cases/{case_id}/activities", expect=200)).json()["items"] == []
