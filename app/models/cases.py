@@ -6,7 +6,18 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,6 +38,8 @@ class Case(Base):
         Index("ix_cases_tenant_id_created_at", "tenant_id", "created_at", "id"),
         Index("ix_cases_tenant_id_employee_ref", "tenant_id", "employee_ref"),
         Index("ix_cases_tenant_id_case_manager", "tenant_id", "case_manager"),
+        # What the activities' composite foreign key refers to: a case's id with its tenant.
+        UniqueConstraint("id", "tenant_id"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

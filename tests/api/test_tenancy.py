@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.demo import DEMO_CASES, seed_demo
 from app.models.tenants import Role
+from tests.api.scenario import Api
 from tests.conftest import TenantKeys
 
 
@@ -61,3 +67,22 @@ async def test_demo_cases_are_at_realistic_stages(client: httpx.AsyncClient, db:
     ]
     late = (await client.get(f"/api/v1/cases/{seed.case_ids[4]}", headers=headers)).json()
     assert "track_2_late" in {w["code"] for w in late["warnings"]}
+
+
+async def test_the_database_refuses_an_activity_under_another_tenants_case(
+    client: httpx.AsyncClient, db: AsyncSession, tenant_a: TenantKeys, tenant_b: TenantKeys
+) -> None:
+    """One foreign key on (case_id, tenant_id): whatever the code above it does, an activity is stored
+    only under its own tenant's case."""
+    case_id = (await Api(client, tenant_a).open_case("2026-01-05"))["id"]
+    insert = text(
+        "INSERT INTO activities (id, tenant_id, case_id, kind, occurred_on, content_hash, recorded_by_role)"
+        " VALUES (:id, :tenant_id, :case_id, 'employee_contact', '2026-01-08', 'x', 'integration')"
+    )
+    with pytest.raises(IntegrityError, match="fk_activities_case_id_cases"):
+        async with db.begin_nested():
+            await db.execute(
+                insert, {"id": uuid.uuid4(), "tenant_id": tenant_b.tenant_id, "case_id": case_id}
+            )
+    async with db.begin_nested():
+        await db.execute(insert, {"id": uuid.uuid4(), "tenant_id": tenant_a.tenant_id, "case_id": case_id})
