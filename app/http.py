@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import date, datetime
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -66,14 +67,26 @@ def encode_cursor(values: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, keys: tuple[str, ...]) -> dict[str, Any]:
+def utc_time(text: str) -> datetime:
+    """A timestamp that stays within PostgreSQL's range once in UTC (year 9999 at -23:59 does not)."""
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is not None:
+        value.astimezone(UTC)  # OverflowError out of range
+    return value
+
+
+def decode_cursor(cursor: str, parsers: Mapping[str, Callable[[str], Any]]) -> dict[str, Any]:
+    """The position a cursor holds, each value parsed by its key's parser. Anything this API did not
+    send (other keys, values that do not parse) answers 422, never reaches a query."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(values, dict) or set(values) != set(keys):
+        if not isinstance(values, dict) or set(values) != set(parsers):
             raise ValueError("wrong keys")
-        return values
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        if not all(isinstance(value, str) for value in values.values()):
+            raise ValueError("not text")
+        return {key: parse(values[key]) for key, parse in parsers.items()}
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError) as exc:
         raise ApiProblem(
             422,
             "validation-failed",

@@ -438,8 +438,8 @@ async def list_activities(
             )
         )
     if cursor is not None:
-        position = decode_cursor(cursor, ("occurred_on", "id"))
-        after_on, after_id = date.fromisoformat(position["occurred_on"]), uuid.UUID(position["id"])
+        position = decode_cursor(cursor, {"occurred_on": date.fromisoformat, "id": uuid.UUID})
+        after_on, after_id = position["occurred_on"], position["id"]
         query = query.where(
             or_(
                 Activity.occurred_on > after_on,

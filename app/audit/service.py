@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import driver_connection
-from app.http import decode_cursor, encode_cursor
+from app.http import decode_cursor, encode_cursor, utc_time
 from app.ids import new_id
 from app.models.audit import AuditEvent
 
@@ -146,8 +146,8 @@ async def list_events(
     if filters.until is not None:
         query = query.where(AuditEvent.at < filters.until)
     if cursor is not None:
-        position = decode_cursor(cursor, ("at", "id"))
-        at, after_id = datetime.fromisoformat(position["at"]), uuid.UUID(position["id"])
+        position = decode_cursor(cursor, {"at": utc_time, "id": uuid.UUID})
+        at, after_id = position["at"], position["id"]
         query = query.where(or_(AuditEvent.at < at, and_(AuditEvent.at == at, AuditEvent.id < after_id)))
     rows = list(
         (

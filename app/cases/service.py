@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import Table, select
@@ -21,7 +21,7 @@ from app.db import SqlArguments, attributes, driver_connection
 from app.domain.errors import InvalidInput, NotFound
 from app.events.catalogue import EventType
 from app.events.service import emit
-from app.http import decode_cursor, encode_cursor
+from app.http import decode_cursor, encode_cursor, utc_time
 from app.ids import new_id
 from app.models.cases import Case, SicknessPeriod
 from app.problems import precondition_failed
@@ -146,9 +146,8 @@ def case_list_statement(
         overdue = OVERDUE_CONDITION.format(arguments.bind(filters.as_of or date.today()))
         conditions.append(overdue if filters.has_overdue else f"NOT {overdue}")
     if cursor is not None:
-        position = decode_cursor(cursor, ("created_at", "id"))
-        after_time = datetime.fromisoformat(position["created_at"])
-        after_id = uuid.UUID(position["id"])
+        position = decode_cursor(cursor, {"created_at": utc_time, "id": uuid.UUID})
+        after_time, after_id = position["created_at"], position["id"]
         at = arguments.bind(after_time)
         conditions.append(
             f"(c.created_at > {at} OR (c.created_at = {at} AND c.id > {arguments.bind(after_id)}))"

@@ -81,8 +81,8 @@ def worklist_statement(
             f"EXISTS (SELECT 1 FROM tracks AS t WHERE t.case_id = d.case_id AND t.provider = {provider})"  # noqa: S608
         )
     if cursor is not None:
-        position = decode_cursor(cursor, ("due_on", "id"))
-        after_due, after_id = date.fromisoformat(position["due_on"]), uuid.UUID(position["id"])
+        position = decode_cursor(cursor, {"due_on": date.fromisoformat, "id": uuid.UUID})
+        after_due, after_id = position["due_on"], position["id"]
         due = arguments.bind(after_due)
         conditions.append(f"(d.due_on > {due} OR (d.due_on = {due} AND d.id > {arguments.bind(after_id)}))")
     statement = WORKLIST_SELECT + "".join(f"\n  AND {condition}" for condition in conditions)

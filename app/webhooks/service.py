@@ -6,13 +6,12 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
-from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.errors import Conflict, InvalidInput, NotFound
-from app.http import decode_cursor, encode_cursor
+from app.http import decode_cursor, encode_cursor, utc_time
 from app.ids import new_id
 from app.models.webhooks import WebhookDelivery, WebhookEndpoint
 from app.webhooks.destinations import DestinationRefused, checked_destination
@@ -126,8 +125,8 @@ async def list_deliveries(
     if status is not None:
         query = query.where(D.status == status)
     if cursor is not None:
-        position = decode_cursor(cursor, ("created_at", "id"))
-        at, after_id = datetime.fromisoformat(position["created_at"]), uuid.UUID(position["id"])
+        position = decode_cursor(cursor, {"created_at": utc_time, "id": uuid.UUID})
+        at, after_id = position["created_at"], position["id"]
         query = query.where(or_(D.created_at < at, and_(D.created_at == at, D.id < after_id)))
     rows = list(
         (await session.execute(query.order_by(D.created_at.desc(), D.id.desc()).limit(limit + 1))).scalars()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -187,6 +190,49 @@ async def test_a_timestamp_is_rfc_3339_text_only(client: httpx.AsyncClient, tena
         "/api/v1/audit-events", params={"since": "2026-01-05T09:30:00Z"}, headers=headers
     )
     assert taken.status_code == 200
+    # Found by the fuzzer: a far offset pushed the time out of range once in UTC, and the query answered 500.
+    for far in ("9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59"):
+        for name in ("since", "until"):
+            response = await client.get("/api/v1/audit-events", params={name: far}, headers=headers)
+            assert problem(response, 422, "validation-failed")["errors"][0]["pointer"] == f"#/query/{name}"
+
+
+def forged_cursor(position: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("path", "keys"),
+    [
+        ("/api/v1/cases", ("created_at", "id")),
+        ("/api/v1/deadlines", ("due_on", "id")),
+        ("/api/v1/audit-events", ("at", "id")),
+        ("/api/v1/cases/{case_id}/activities", ("occurred_on", "id")),
+    ],
+)
+async def test_a_cursor_with_the_right_keys_but_not_our_values_is_refused(
+    client: httpx.AsyncClient, tenant_a: TenantKeys, path: str, keys: tuple[str, str]
+) -> None:
+    """The keys match, the values are not what this API writes: 422, not a 500 from the parser or the
+    database."""
+    headers = tenant_a.headers(Role.admin)
+    case_id = (
+        await client.post(
+            CASES, json={"employee": {"external_ref": "E"}, "first_sick_day": "2026-01-05"}, headers=headers
+        )
+    ).json()["id"]
+    url = path.format(case_id=case_id)
+    when, _ = keys
+    for position in (
+        {when: "2026-01-05", "id": "not-a-uuid"},
+        {when: "yesterday", "id": "01a20b8c-c6d0-759d-8de3-27c6760c93f4"},
+        {when: 20260105, "id": "01a20b8c-c6d0-759d-8de3-27c6760c93f4"},
+        {when: "9999-12-31T23:59:59-23:59", "id": "01a20b8c-c6d0-759d-8de3-27c6760c93f4"},
+    ):
+        response = await client.get(url, params={"cursor": forged_cursor(position)}, headers=headers)
+        assert problem(response, 422, "validation-failed")["errors"][0]["pointer"] == "#/query/cursor", (
+            position
+        )
 
 
 async def test_unknown_and_repeated_query_parameters_are_refused(
