@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from app.config import get_settings
 from app.problems import ApiProblem, precondition_failed, precondition_required
-from app.schemas import IsoDate
+from app.schemas import IsoDate, within_range_in_utc
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
@@ -68,11 +68,8 @@ def encode_cursor(values: dict[str, Any]) -> str:
 
 
 def utc_time(text: str) -> datetime:
-    """A timestamp that stays within PostgreSQL's range once in UTC (year 9999 at -23:59 does not)."""
-    value = datetime.fromisoformat(text)
-    if value.tzinfo is not None:
-        value.astimezone(UTC)  # OverflowError out of range
-    return value
+    """A cursor's timestamp, within range once in UTC as a request's must be."""
+    return within_range_in_utc(datetime.fromisoformat(text))
 
 
 def decode_cursor(cursor: str, parsers: Mapping[str, Callable[[str], Any]]) -> dict[str, Any]:
@@ -86,7 +83,7 @@ def decode_cursor(cursor: str, parsers: Mapping[str, Callable[[str], Any]]) -> d
         if not all(isinstance(value, str) for value in values.values()):
             raise ValueError("not text")
         return {key: parse(values[key]) for key, parse in parsers.items()}
-    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise ApiProblem(
             422,
             "validation-failed",

@@ -43,9 +43,9 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 """A date in a request: only YYYY-MM-DD (the format the schema states)."""
 
 
-def _within_range_in_utc(value: datetime) -> datetime:
+def within_range_in_utc(value: datetime) -> datetime:
     """A far offset can push a timestamp out of range once in UTC (9999-12-31T23:59:59-23:59), which the
-    database cannot take (found by the fuzzer: it answered 500)."""
+    database cannot take (found by the fuzzer: it answered 500). Raises ValueError then."""
     if value.tzinfo is not None:
         try:
             value.astimezone(UTC)
@@ -54,7 +54,7 @@ def _within_range_in_utc(value: datetime) -> datetime:
     return value
 
 
-IsoDateTime = Annotated[datetime, BeforeValidator(_rfc_3339), AfterValidator(_within_range_in_utc)]
+IsoDateTime = Annotated[datetime, BeforeValidator(_rfc_3339), AfterValidator(within_range_in_utc)]
 """A timestamp in a request: only RFC 3339 text, within range in UTC."""
 
 
