@@ -7,7 +7,7 @@ import hashlib
 import json
 import operator
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -47,7 +47,6 @@ from app.problems import ApiProblem, forbidden, invalid_input, problem_for
 from app.schemas import NUL_CHECKED
 from app.security import Principal
 from app.timeline.service import TIMELINE_INPUT_KINDS, refresh_case_deadlines, refresh_deadlines
-from app.tracks.service import get_track
 
 # Kinds whose records change the timeline.
 TIMELINE_KINDS = frozenset(TIMELINE_INPUT_KINDS)
@@ -259,13 +258,14 @@ async def record_activity(
     digest = content_hash(body)
     case = await lock_case_for_activity(session, principal.tenant_id, case_id)
     try:
-        track = await _track_for(session, principal, case, body)
+        track = None
+        if body.track_id is not None:
+            tracks = await track_snapshots(session, principal.tenant_id, [body.track_id])
+            track = track_of_case(tracks, body.track_id, case.id)
         if principal.role is Role.coach and (track is None or track.provider != principal.provider):
             raise forbidden("A coach records activities only in the tracks of their own provider.")
-        snapshot = None
-        if track is not None:
-            snapshot = (await track_snapshots(session, principal.tenant_id, [track.id]))[track.id].facts
-        row = new_activity_row(principal, body, case, snapshot, track.id if track else None, today, digest)
+        facts = track.facts if track is not None else None
+        row = new_activity_row(principal, body, case, facts, body.track_id, today, digest)
     except (DomainError, ApiProblem):
         # A retry of a stored activity answers with it (A5), even where the checks would refuse it now.
         if body.external_id is not None:
@@ -327,7 +327,7 @@ async def medical_parts_for(
 
 
 TRACK_SNAPSHOTS = """
-SELECT t.id, t.case_id, t.kind, t.status, t.started_on, t.ended_on, p.phase, p.entered_on
+SELECT t.id, t.case_id, t.provider, t.kind, t.status, t.started_on, t.ended_on, p.phase, p.entered_on
 FROM tracks t
 CROSS JOIN LATERAL (
     SELECT phase, entered_on FROM track_phases WHERE track_id = t.id ORDER BY position DESC LIMIT 1
@@ -339,6 +339,7 @@ WHERE t.tenant_id = $1 AND t.id = ANY($2::uuid[])
 @dataclass(frozen=True, slots=True)
 class TrackSnapshot:
     case_id: uuid.UUID
+    provider: str | None
     facts: phase_rules.TrackFacts
 
 
@@ -351,6 +352,7 @@ async def track_snapshots(
     return {
         row["id"]: TrackSnapshot(
             case_id=row["case_id"],
+            provider=row["provider"],
             facts=phase_rules.TrackFacts(
                 kind=TrackKind(row["kind"]),
                 status=TrackStatus(row["status"]),
@@ -364,23 +366,15 @@ async def track_snapshots(
     }
 
 
-def _replay(stored: Any, case_id: uuid.UUID, digest: str) -> Recorded:
-    if stored.case_id != case_id or stored.content_hash != digest:
-        raise Conflict(
-            f"external_id {stored.external_id!r} is stored with other content (activity {stored.id}).",
-            rule="A5",
-            extra={"activity_id": str(stored.id)},
-        )
-    return Recorded(stored, created=False)
-
-
-async def _track_for(
-    session: AsyncSession, principal: Principal, case: CaseSnapshot, body: ActivityCreate
-) -> Track | None:
-    if body.track_id is None:
-        return None
-    track = await get_track(session, principal.tenant_id, body.track_id)
-    if track.case_id != case.id:
+def track_of_case(
+    tracks: Mapping[uuid.UUID, TrackSnapshot], track_id: uuid.UUID, case_id: uuid.UUID
+) -> TrackSnapshot:
+    """The item's track, which must be one of the tenant's and of the item's case (a batch points the
+    error into its item: `_located`)."""
+    track = tracks.get(track_id)
+    if track is None:
+        raise NotFound(f"No track {track_id}.")
+    if track.case_id != case_id:
         raise InvalidInput(
             "The track belongs to another case.",
             extra={
@@ -390,6 +384,16 @@ async def _track_for(
             },
         )
     return track
+
+
+def _replay(stored: Any, case_id: uuid.UUID, digest: str) -> Recorded:
+    if stored.case_id != case_id or stored.content_hash != digest:
+        raise Conflict(
+            f"external_id {stored.external_id!r} is stored with other content (activity {stored.id}).",
+            rule="A5",
+            extra={"activity_id": str(stored.id)},
+        )
+    return Recorded(stored, created=False)
 
 
 async def get_activity(session: AsyncSession, tenant_id: uuid.UUID, activity_id: uuid.UUID) -> Activity:
@@ -536,23 +540,7 @@ async def record_batch(
                 raise NotFound(f"No case {item.case_id}.")
             track = None
             if item.track_id is not None:
-                snapshot = tracks.get(item.track_id)
-                if snapshot is None:
-                    raise NotFound(f"No track {item.track_id}.")
-                track = snapshot.facts
-                if snapshot.case_id != item.case_id:
-                    raise InvalidInput(
-                        "The track belongs to another case.",
-                        extra={
-                            "errors": [
-                                {
-                                    "pointer": f"#/items/{index}/track_id",
-                                    "reason": "Not a track of this case",
-                                    "type": "value_error",
-                                }
-                            ]
-                        },
-                    )
+                track = track_of_case(tracks, item.track_id, item.case_id).facts
             row = new_activity_row(principal, item, case, track, item.track_id, today, digest)
         except (DomainError, ApiProblem) as error:
             fail(index, _located(error, index))

@@ -83,6 +83,28 @@ async def test_a_retry_answers_with_the_stored_activity_where_the_checks_would_r
     assert (await api.call("POST", path, json=other, role=Role.integration)).status_code == 403
 
 
+async def test_a_track_of_another_case_is_refused_alone_and_in_a_batch(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    api = Api(client, tenant_a)
+    case_id, other_case_id = [(await api.open_case("2026-01-05"))["id"] for _ in range(2)]
+    other_track = (await api.start_track(other_case_id, "track_1", "2026-02-01")).json()["id"]
+    body = {"kind": "coaching_session", "occurred_on": "2026-02-10", "track_id": other_track}
+    single = await api.call("POST", f"/cases/{case_id}/activities", json=body, expect=422)
+    assert [e["pointer"] for e in single.json()["errors"]] == ["#/track_id"]
+    batch = await api.call(
+        "POST",
+        "/activities/batch",
+        json={"items": [{**body, "case_id": other_case_id}, {**body, "case_id": case_id}]},
+        role=Role.integration,
+        expect=200,
+    )
+    first, second = batch.json()["results"]
+    assert first["status"] == "created"
+    assert [e["pointer"] for e in second["problem"]["errors"]] == ["#/items/1/track_id"]
+    assert (await api.call("GET", f"/cases/{case_id}/activities", expect=200)).json()["items"] == []
+
+
 async def test_activity_filters_and_pages(client: httpx.AsyncClient, tenant_a: TenantKeys) -> None:
     api = Api(client, tenant_a)
     case_id = (await api.open_case())["id"]
