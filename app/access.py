@@ -7,17 +7,20 @@ tenant's resource exists; then the role must be allowed by the permission table 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import SessionDep, driver_connection
+from app.db import driver_connection, request_session
 from app.domain.errors import NotFound
 from app.models.tenants import Role
 from app.permissions import allowed
 from app.problems import forbidden
 from app.query_params import check_query_parameters
-from app.security import Principal, PrincipalDep
+from app.security import Principal, authenticate_request, bearer
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
@@ -94,13 +97,23 @@ async def ensure_visible(session: AsyncSession, principal: Principal, params: di
             raise NotFound(f"No {name} with that id.")
 
 
-async def authorize(request: Request, session: SessionDep, principal: PrincipalDep) -> None:
-    await request.app.state.rate_limiter.check(principal)
-    operation = getattr(request.scope.get("route"), "name", "")
-    permitted = allowed(operation, principal.role)
-    if not (permitted and operation in SELF_SCOPED_READS and principal.role is not Role.coach):
-        # The lookup runs before the body is validated, so another tenant's id answers 404 whatever was sent.
-        await ensure_visible(session, principal, request.path_params)
-    if not permitted:
-        raise forbidden(f"The role {principal.role.value} may not call {operation}.")
-    check_query_parameters(request)
+async def authorize(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> AsyncIterator[None]:
+    """Opens the request's session (see `request_session`) and admits the request: key, rate limit,
+    visibility, permission, query parameters. The one dependency that does so, so each request
+    resolves one small tree; the routes read the session and the principal it keeps."""
+    async with request_session(request) as session:
+        request.state.session = session
+        principal = await authenticate_request(request, session, credentials)
+        await request.app.state.rate_limiter.check(principal)
+        operation = getattr(request.scope.get("route"), "name", "")
+        permitted = allowed(operation, principal.role)
+        if not (permitted and operation in SELF_SCOPED_READS and principal.role is not Role.coach):
+            # Before the body is validated, so another tenant's id answers 404 whatever was sent.
+            await ensure_visible(session, principal, request.path_params)
+        if not permitted:
+            raise forbidden(f"The role {principal.role.value} may not call {operation}.")
+        check_query_parameters(request)
+        yield

@@ -159,7 +159,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         webhooks_router,
         calendar_feeds_router,
     ):
-        add_routes_flat(app, router, API_PREFIX, [Depends(authorize)])
+        add_routes_flat(app, router, API_PREFIX, [Depends(authorize, scope="function")])
     app.include_router(health_router)
     # The feed authenticates by the secret token in its URL, not by API key: outside `authorize`.
     app.include_router(calendar_feed_router)

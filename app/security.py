@@ -1,4 +1,4 @@
-"""API keys -> Principal (tenant, role), and role checks.
+"""API keys -> Principal (tenant, role). Which role may call what is `app/permissions.py`'s one table.
 
 A key is `pwk_` followed by 43 url-safe characters (256 bits from `secrets`); only its SHA-256 hash is
 stored (a salt adds nothing to a secret of that entropy, and a plain hash keeps lookup one indexed query)."""
@@ -10,19 +10,17 @@ import re
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import SessionDep
 from app.models.tenants import ApiKey, Role
-from app.problems import forbidden, unauthenticated
+from app.problems import unauthenticated
 
 KEY_PREFIX = "pwk_"
 KEY_PATTERN = re.compile(r"^pwk_[A-Za-z0-9_-]{43}$")
@@ -118,11 +116,10 @@ async def authenticate(
     return principal
 
 
-async def get_principal(
-    request: Request,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+async def authenticate_request(
+    request: Request, session: AsyncSession, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
+    """The key's principal, kept in `request.state` for the routes and the audit entry."""
     if credentials is None:
         header = request.headers.get("authorization")
         if header is None:
@@ -133,16 +130,13 @@ async def get_principal(
     return principal
 
 
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
+async def current_principal(request: Request) -> Principal:
+    """The principal `authorize` authenticated for this request."""
+    try:
+        principal: Principal = request.state.principal
+    except AttributeError:
+        raise RuntimeError(f"{request.url.path} uses PrincipalDep outside `authorize`") from None
+    return principal
 
 
-def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
-    allowed = frozenset(roles)
-
-    async def check(principal: PrincipalDep) -> Principal:
-        if principal.role not in allowed:
-            names = ", ".join(sorted(role.value for role in allowed))
-            raise forbidden(f"The role {principal.role.value} may not do this; allowed: {names}.")
-        return principal
-
-    return check
+PrincipalDep = Annotated[Principal, Depends(current_principal)]

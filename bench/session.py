@@ -6,7 +6,7 @@ the microseconds each step costs on this machine, so that changes to `app/db.py`
 
 - a session opened, its connection taken once, closed (the floor of every request);
 - the connection taken again in the same transaction;
-- a commit after plain-SQL reads only (which `get_session` skips: nothing is open to commit);
+- a commit after plain-SQL reads only (which `request_session` skips: nothing is open to commit);
 - `SELECT 1` on the driver connection, for scale (one round trip).
 
     . .venv/bin/activate && python bench/session.py [--url postgresql://...] [--repeat N]

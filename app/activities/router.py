@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.activities import service
 from app.activities.schemas import (
@@ -29,18 +29,9 @@ from app.idempotency import IdempotencyDep
 from app.models.tenants import Role
 from app.problems import ApiProblem, problem_responses
 from app.schemas import IsoDate, Page
-from app.security import Principal, PrincipalDep, require_roles
+from app.security import PrincipalDep
 
 router = APIRouter(tags=["activities"])
-
-ActivityWriter = Annotated[
-    Principal,
-    Depends(
-        require_roles(
-            Role.admin, Role.case_manager, Role.occupational_physician, Role.coach, Role.integration
-        )
-    ),
-]
 
 
 @router.post(
@@ -62,7 +53,7 @@ async def record_activity(
     request: Request,
     response: Response,
     session: SessionDep,
-    principal: ActivityWriter,
+    principal: PrincipalDep,
     idem: IdempotencyDep,
 ) -> ActivityRead:
     recorded = await service.record_activity(
@@ -92,7 +83,7 @@ async def record_batch(
     request: Request,
     response: Response,
     session: SessionDep,
-    principal: ActivityWriter,
+    principal: PrincipalDep,
     idem: IdempotencyDep,
 ) -> Response:
     request.state.audit_fields = ["items"]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response, status
 from app.audit.service import set_created_resource
 from app.calendar import service
 from app.calendar.schemas import CalendarFeedCreate, CalendarFeedCreated, CalendarFeedRead
-from app.db import SessionDep
+from app.db import SessionDep, UnauthenticatedSessionDep
 from app.http import location, today
 from app.problems import problem_responses
 from app.schemas import Page
@@ -73,7 +73,7 @@ async def delete_calendar_feed(feed_id: uuid.UUID, session: SessionDep, principa
     },
     summary="A case manager's open deadlines from today on, as iCalendar (the token is the secret)",
 )
-async def calendar_feed(token: str, request: Request, session: SessionDep) -> Response:
+async def calendar_feed(token: str, request: Request, session: UnauthenticatedSessionDep) -> Response:
     body = await service.render_feed(session, token, today(), location(request, "/api/v1"))
     return Response(
         content=body,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.cases import service
 from app.cases.overview import case_detail
@@ -26,11 +26,9 @@ from app.idempotency import IdempotencyDep
 from app.models.tenants import Role
 from app.problems import problem_responses
 from app.schemas import Page
-from app.security import Principal, PrincipalDep, require_roles
+from app.security import PrincipalDep
 
 router = APIRouter(prefix="/cases", tags=["cases"])
-
-CaseWriter = Annotated[Principal, Depends(require_roles(Role.admin, Role.case_manager))]
 
 
 @router.post(
@@ -45,7 +43,7 @@ async def open_case(
     request: Request,
     response: Response,
     session: SessionDep,
-    principal: CaseWriter,
+    principal: PrincipalDep,
     idem: IdempotencyDep,
 ) -> CaseDetail:
     case = await service.open_case(session, principal.tenant_id, body, today(), horizon_days(request))
@@ -115,7 +113,7 @@ async def update_case(
     request: Request,
     response: Response,
     session: SessionDep,
-    principal: CaseWriter,
+    principal: PrincipalDep,
     if_match: IfMatchHeader = None,
 ) -> CaseDetail:
     expected = required_version(if_match)

@@ -1,25 +1,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from app.db import SessionDep
 from app.http import IfMatchHeader, horizon_days, required_version, set_etag, today
 from app.idempotency import IdempotencyDep
-from app.models.tenants import Role
 from app.problems import problem_responses
 from app.schemas import Page
-from app.security import Principal, PrincipalDep, require_roles
+from app.security import PrincipalDep
 from app.sickness_periods import service
 from app.sickness_periods.schemas import SicknessPeriodCreate, SicknessPeriodRead, SicknessPeriodUpdate
 
 router = APIRouter(prefix="/cases/{case_id}/sickness-periods", tags=["sickness periods"])
-
-PeriodWriter = Annotated[
-    Principal, Depends(require_roles(Role.admin, Role.case_manager, Role.occupational_physician))
-]
 
 
 @router.get(
@@ -50,7 +44,7 @@ async def add_period(
     request: Request,
     response: Response,
     session: SessionDep,
-    principal: PeriodWriter,
+    principal: PrincipalDep,
     idem: IdempotencyDep,
 ) -> SicknessPeriodRead:
     period = await service.add_period(
@@ -75,7 +69,7 @@ async def update_period(
     request: Request,
     response: Response,
     session: SessionDep,
-    principal: PeriodWriter,
+    principal: PrincipalDep,
     if_match: IfMatchHeader = None,
 ) -> SicknessPeriodRead:
     expected = required_version(if_match)

@@ -1,17 +1,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from app.db import SessionDep
 from app.http import horizon_days, location, set_etag, today
 from app.idempotency import IdempotencyDep
-from app.models.tenants import Role
 from app.problems import problem_responses
 from app.schemas import Page
-from app.security import Principal, PrincipalDep, require_roles
+from app.security import PrincipalDep
 from app.tracks import service
 from app.tracks.schemas import (
     PhaseTransitionCreate,
@@ -23,9 +21,6 @@ from app.tracks.schemas import (
 )
 
 router = APIRouter(tags=["tracks"])
-
-TrackWriter = Annotated[Principal, Depends(require_roles(Role.admin, Role.case_manager))]
-PhaseWriter = Annotated[Principal, Depends(require_roles(Role.admin, Role.case_manager, Role.coach))]
 
 
 @router.post(
@@ -41,7 +36,7 @@ async def start_track(
     request: Request,
     response: Response,
     session: SessionDep,
-    principal: TrackWriter,
+    principal: PrincipalDep,
     idem: IdempotencyDep,
 ) -> TrackRead:
     track = await service.start_track(
@@ -92,7 +87,7 @@ async def transition(
     body: PhaseTransitionCreate,
     response: Response,
     session: SessionDep,
-    principal: PhaseWriter,
+    principal: PrincipalDep,
     idem: IdempotencyDep,
 ) -> TrackRead:
     track = await service.transition(session, principal.tenant_id, track_id, body, today())
@@ -114,7 +109,7 @@ async def close_track(
     request: Request,
     response: Response,
     session: SessionDep,
-    principal: TrackWriter,
+    principal: PrincipalDep,
     idem: IdempotencyDep,
 ) -> TrackRead:
     track = await service.close_track(
@@ -147,7 +142,7 @@ async def put_waiver(
     request: Request,
     response: Response,
     session: SessionDep,
-    principal: TrackWriter,
+    principal: PrincipalDep,
 ) -> WaiverRead:
     waiver, replaced = await service.put_waiver(
         session, principal.tenant_id, case_id, body, today(), horizon_days(request)
@@ -173,7 +168,7 @@ async def get_waiver(case_id: uuid.UUID, session: SessionDep, principal: Princip
     summary="Withdraw the Track 2 waiver (it stays on record, withdrawn)",
 )
 async def withdraw_waiver(
-    case_id: uuid.UUID, request: Request, session: SessionDep, principal: TrackWriter
+    case_id: uuid.UUID, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     await service.withdraw_waiver(session, principal.tenant_id, case_id, today(), horizon_days(request))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
