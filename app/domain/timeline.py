@@ -543,8 +543,9 @@ def compute_timeline(inp: TimelineInput) -> Timeline:
     t11_hit = wia_hit if iva_hit is None or (wia_hit is not None and wia_hit[0] < iva_hit[0]) else iva_hit
     delay = 0
     if t11_hit is not None and t11_hit is wia_hit and t11_hit[0] > due11:
-        # the delay counts sick days, like the rest of the clock (healthy days in a gap do not count)
-        delay = count_upto(t11_hit[0]) - k11
+        # the delay counts sick days, like the rest of the clock (healthy days in a gap do not count);
+        # after a recovery before the due date there are none, and the period never shortens
+        delay = max(0, count_upto(t11_hit[0]) - k11)
         if delay > 0:
             ext_parts.append(
                 Extension(

@@ -780,6 +780,22 @@ def test_late_wia_and_extension_parts() -> None:
     assert tl.waiting_period.ends_on == d("2028-04-06")  # 2028-01-02 + 91 + 4
 
 
+def test_a_wia_application_after_recovery_never_shortens_the_waiting_period() -> None:
+    # Found by the property test: sick one day, recovered, then a WIA application long after T11's date.
+    # Its sick-day count (1) lies before T11's, so there is no delay; it once counted as 1 - k11 days.
+    tl = compute_timeline(
+        TimelineInput(
+            first_sick_day=F,
+            as_of=d("2027-12-01"),
+            periods=(SicknessPeriod(F, F),),
+            events=(ev("wia_application", "2027-12-01"),),
+        )
+    )
+    assert tl.waiting_period.extensions == ()
+    assert tl.waiting_period.ends_on == tl.waiting_period.base_ends_on == d("2028-01-02")
+    assert not any(w.code == "wia_application_late" for w in tl.warnings)
+
+
 def test_as_of_before_first_sick_day() -> None:
     tl = compute_timeline(inp("2026-01-01"))
     assert tl.sick_day is None and tl.week is None and tl.sick_days_counted == 0
