@@ -7,11 +7,11 @@ tenant's resource exists; then the role must be allowed by the permission table 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import driver_connection, request_session
@@ -97,23 +97,34 @@ async def ensure_visible(session: AsyncSession, principal: Principal, params: di
             raise NotFound(f"No {name} with that id.")
 
 
-async def authorize(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> AsyncIterator[None]:
-    """Opens the request's session (see `request_session`) and admits the request: key, rate limit,
-    visibility, permission, query parameters. The one dependency that does so, so each request
-    resolves one small tree; the routes read the session and the principal it keeps."""
-    async with request_session(request) as session:
-        request.state.session = session
-        principal = await authenticate_request(request, session, credentials)
-        await request.app.state.rate_limiter.check(principal)
-        operation = getattr(request.scope.get("route"), "name", "")
-        permitted = allowed(operation, principal.role)
-        if not (permitted and operation in SELF_SCOPED_READS and principal.role is not Role.coach):
-            # Before the body is validated, so another tenant's id answers 404 whatever was sent.
-            await ensure_visible(session, principal, request.path_params)
-        if not permitted:
-            raise forbidden(f"The role {principal.role.value} may not call {operation}.")
-        check_query_parameters(request)
-        yield
+async def authorize(request: Request, session: AsyncSession) -> None:
+    """Admits the request: key, rate limit, visibility, permission, query parameters."""
+    principal = await authenticate_request(request, session, await bearer(request))
+    await request.app.state.rate_limiter.check(principal)
+    operation = getattr(request.scope.get("route"), "name", "")
+    permitted = allowed(operation, principal.role)
+    if not (permitted and operation in SELF_SCOPED_READS and principal.role is not Role.coach):
+        # Before the body is validated, so another tenant's id answers 404 whatever was sent.
+        await ensure_visible(session, principal, request.path_params)
+    if not permitted:
+        raise forbidden(f"The role {principal.role.value} may not call {operation}.")
+    check_query_parameters(request)
+
+
+class AuthorizedRoute(APIRoute):
+    """Every /api/v1 route. Its handler opens the request's session (`request_session`) and admits the
+    request (`authorize`) before FastAPI resolves the route's parameters and body, and commits once the
+    response is built, before it is sent. The routes read the session and principal it keeps
+    (`SessionDep`, `PrincipalDep`). Wrapping the handler, rather than a dependency with yield, spares
+    every request FastAPI's exit stack and shielded cancel scope (about a tenth of a case read's CPU)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def admitted(request: Request) -> Response:
+            async with request_session(request) as session:
+                request.state.session = session
+                await authorize(request, session)
+                return await handle(request)
+
+        return admitted

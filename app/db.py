@@ -60,10 +60,10 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 @asynccontextmanager
 async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session. Services only flush; this commits when the request's work ended normally
-    and rolls back otherwise. Entered by a dependency declared with scope="function" (`authorize`, or
-    `get_session` outside it), so the commit happens before the response is sent: a failed commit
-    becomes an error response, never a 2xx. The request's audit entry (A6) is written in the same
-    transaction on success, and on its own after a rollback."""
+    and rolls back otherwise. Entered around the route's handler (`app.access.AuthorizedRoute`, or
+    `get_session` with scope="function" outside it), so the commit happens before the response is
+    sent: a failed commit becomes an error response, never a 2xx. The request's audit entry (A6) is
+    written in the same transaction on success, and on its own after a rollback."""
     from app.audit import service as audit
 
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
@@ -91,12 +91,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 async def current_session(request: Request) -> AsyncSession:
-    """The session `authorize` opened for this request. A plain lookup, so the routes' own
+    """The session `AuthorizedRoute` opened for this request. A plain lookup, so the routes' own
     dependencies resolve no second tree of session and key (about a tenth of a request's CPU)."""
     try:
         session: AsyncSession = request.state.session
     except AttributeError:
-        raise RuntimeError(f"{request.url.path} uses SessionDep outside `authorize`") from None
+        raise RuntimeError(f"{request.url.path} uses SessionDep outside `AuthorizedRoute`") from None
     return session
 
 
@@ -254,7 +254,7 @@ def attributes(record: Mapping[str, Any]) -> SimpleNamespace:
     return SimpleNamespace(**record)
 
 
-# Routes under `authorize` (every /api/v1 route): the session it opened.
+# Every /api/v1 route (`AuthorizedRoute`): the session it opened.
 SessionDep = Annotated[AsyncSession, Depends(current_session)]
 # Routes outside it: a session of their own.
 UnauthenticatedSessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -115,7 +115,7 @@ async def idempotency(
         ),
     ] = None,
 ) -> Idempotency:
-    # The session and key `authorize` opened, read directly: two dependencies fewer to resolve.
+    # The session and key `AuthorizedRoute` opened, read directly: two dependencies fewer to resolve.
     session, principal = await current_session(request), await current_principal(request)
     ttl = timedelta(hours=request.app.state.settings.idempotency_ttl_hours)
     if key is None:

@@ -131,11 +131,11 @@ async def authenticate_request(
 
 
 async def current_principal(request: Request) -> Principal:
-    """The principal `authorize` authenticated for this request."""
+    """The principal `AuthorizedRoute` authenticated for this request."""
     try:
         principal: Principal = request.state.principal
     except AttributeError:
-        raise RuntimeError(f"{request.url.path} uses PrincipalDep outside `authorize`") from None
+        raise RuntimeError(f"{request.url.path} uses PrincipalDep outside `AuthorizedRoute`") from None
     return principal
 
 

@@ -5,9 +5,11 @@ benchmark's data set (`bench/seed_scale.py`, database `poortwachter_bench_scale`
 process's CPU time per request for each path: the minimum and the median of --rounds rounds of
 --requests requests. Under load the service is bound by this figure (one worker, one core), so it shows
 what a change saves long before a wrk run can tell it from this machine's noise (rates drift 15-25%
-between runs; these figures by a few percent).
+between runs; these figures by a few percent). With --raw it measures the load benchmark's ceiling
+(`bench/raw_ceiling.py`) the same way and prints raw/service: the share of the ceiling's rate the
+service could reach if both were bound by their own CPU alone.
 
-    . .venv/bin/activate && python bench/request_cpu.py [--paths case,post,timeline,worklist,case_list]
+    . .venv/bin/activate && python bench/request_cpu.py [--paths case,post,timeline,worklist] [--raw]
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import time
@@ -55,11 +58,16 @@ def request_for(path: str, case_id: uuid.UUID, day: str) -> tuple[str, str, byte
     return "POST", f"/api/v1/cases/{case_id}/activities", json.dumps(body).encode(), b""
 
 
-async def run(url: str, paths: list[str], requests: int, rounds: int) -> None:
+async def run(url: str, paths: list[str], requests: int, rounds: int, raw: bool) -> None:
     settings = Settings(
         database_url=url, log_level="warning", rate_limit="100000000/minute", event_worker_enabled=False
     )
-    app = create_app(settings, migrate_on_start=False)
+    apps: dict[str, Any] = {"service": create_app(settings, migrate_on_start=False)}
+    if raw:  # the load benchmark's ceiling: minimal raw-asyncpg endpoints doing the same work
+        os.environ["DATABASE_URL"] = url
+        from bench.raw_ceiling import app as raw_app
+
+        apps["raw"] = raw_app
     _, _, secret = await issue_key(url, "bench request cpu", "integration")
     connection = await asyncpg.connect(url)
     try:
@@ -69,6 +77,25 @@ async def run(url: str, paths: list[str], requests: int, rounds: int) -> None:
     if not case_ids:
         raise SystemExit(f"{DATABASE} holds no cases: seed it with bench/seed_scale.py")
     day = (date.today() - timedelta(days=3)).isoformat()
+    figures = {
+        name: await measure(app, secret, case_ids, day, paths, requests, rounds) for name, app in apps.items()
+    }
+    print(f"CPU per request, in-process, {rounds} rounds of {requests} requests:")
+    for path in paths:
+        line = "  ".join(
+            f"{name} min {min(values[path]):7.1f} µs median {statistics.median(values[path]):7.1f} µs"
+            for name, values in figures.items()
+        )
+        if raw:
+            ratio = min(figures["raw"][path]) / min(figures["service"][path])
+            line += f"  raw/service {ratio:.2f}"
+        print(f"  {path:10s} {line}")
+
+
+async def measure(
+    app: Any, secret: str, case_ids: list[uuid.UUID], day: str, paths: list[str], requests: int, rounds: int
+) -> dict[str, list[float]]:
+    """The app's CPU per request for each path: one figure per round."""
 
     async def call(method: str, path: str, body: bytes, query: bytes) -> int:
         headers = [(b"host", b"bench"), (b"authorization", f"Bearer {secret}".encode())]
@@ -111,9 +138,7 @@ async def run(url: str, paths: list[str], requests: int, rounds: int) -> None:
                 for i in range(requests):
                     await call(*request_for(path, case_ids[(round_no * requests + i) % len(case_ids)], day))
                 figures[path].append((time.process_time() - started) / requests * 1e6)
-    print(f"CPU per request, in-process, {rounds} rounds of {requests} requests:")
-    for path, values in figures.items():
-        print(f"  {path:10s} min {min(values):8.1f} µs   median {statistics.median(values):8.1f} µs")
+    return figures
 
 
 def main() -> None:
@@ -124,11 +149,14 @@ def main() -> None:
     parser.add_argument("--paths", default=",".join(PATHS))
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--raw", action="store_true", help="also measure the raw-asyncpg ceiling (bench/raw_ceiling.py)"
+    )
     args = parser.parse_args()
     paths = [p for p in args.paths.split(",") if p]
     if unknown := set(paths) - set(PATHS):
         parser.error(f"unknown paths {sorted(unknown)}; known: {', '.join(PATHS)}")
-    uvloop.run(run(database_url(args.database_url, DATABASE), paths, args.requests, args.rounds))
+    uvloop.run(run(database_url(args.database_url, DATABASE), paths, args.requests, args.rounds, args.raw))
 
 
 if __name__ == "__main__":
