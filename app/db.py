@@ -129,7 +129,8 @@ def _outcome(exc: BaseException) -> str:
     status = getattr(exc, "status_code", None)
     if status == 404:
         return "not-found"
-    if type(exc).__name__ == "RequestValidationError":
+    # 400: a body that could not be read or parsed, answered 422 validation-failed (app.problems)
+    if status == 400 or type(exc).__name__ == "RequestValidationError":
         return "validation-failed"
     if type(exc).__name__ == "IdempotentReplay":
         return "replayed"

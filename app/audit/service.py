@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import ClientDisconnect
 
 from app.db import driver_connection
 from app.http import decode_cursor, encode_cursor, utc_time
@@ -71,7 +72,7 @@ async def _changed_fields(request: Request) -> list[str]:
         return named
     try:
         body = json.loads(await request.body() or b"null")
-    except ValueError:
+    except (ValueError, ClientDisconnect):  # a client gone before its body arrived named nothing
         return []
     if not isinstance(body, dict):
         return []

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -304,3 +306,37 @@ async def test_a_refused_body_with_odd_field_names_is_audited_without_them(
     [entry] = [e for e in events["items"] if e["action"] == "create_api_key"]
     assert entry["outcome"] == "validation-failed"
     assert entry["changed_fields"] == ["name", "role"]
+
+
+async def test_a_client_gone_before_its_body_arrived_is_audited_not_an_error(
+    app: FastAPI, client: httpx.AsyncClient, tenant_a: TenantKeys, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Seen at the end of a load run: wrk closed its connections mid-request, and writing the refusal's
+    # audit entry read the body again, which raised ClientDisconnect: an unhandled error per connection.
+    headers = [(name.lower().encode(), value.encode()) for name, value in tenant_a.headers().items()]
+    headers += [(b"content-type", b"application/json"), (b"content-length", b"64")]
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/api/v1/cases", "raw_path": b"/api/v1/cases", "query_string": b"",
+        "headers": headers, "client": ("127.0.0.1", 1), "server": ("testserver", 80), "root_path": "",
+    }  # fmt: skip
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    with caplog.at_level(logging.ERROR):
+        await app(scope, receive, send)
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 422  # an unreadable body
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    events = (
+        await Api(client, tenant_a).call(
+            "GET", "/audit-events", role=Role.admin, params={"limit": 500}, expect=200
+        )
+    ).json()
+    [entry] = [e for e in events["items"] if e["action"] == "open_case"]
+    assert entry["outcome"] == "validation-failed" and entry["changed_fields"] == []
