@@ -71,7 +71,9 @@ async def run(url: str, paths: list[str], requests: int, rounds: int, raw: bool)
     _, _, secret = await issue_key(url, "bench request cpu", "integration")
     connection = await asyncpg.connect(url)
     try:
-        case_ids = [r[0] for r in await connection.fetch("SELECT id FROM cases ORDER BY random() LIMIT 3000")]
+        # the same sample every run (not random()), so two runs, or two versions, read the same cases
+        sample = "SELECT id FROM cases ORDER BY md5(id::text) LIMIT 3000"
+        case_ids = [r[0] for r in await connection.fetch(sample)]
     finally:
         await connection.close()
     if not case_ids:
