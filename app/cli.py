@@ -69,6 +69,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_config=None,
+        access_log=False,  # ours is the middleware's; uvicorn would still format its own per response
         timeout_graceful_shutdown=settings.graceful_shutdown_s,
         proxy_headers=True,
     )
