@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 
 from app.config import Settings
+from app.problems import http_exception_code
 
 if TYPE_CHECKING:
     import asyncpg
@@ -126,14 +127,13 @@ def _outcome(exc: BaseException) -> str:
     code = getattr(exc, "code", None)
     if isinstance(code, str):
         return code
-    status = getattr(exc, "status_code", None)
-    if status == 404:
-        return "not-found"
-    # 400: a body that could not be read or parsed, answered 422 validation-failed (app.problems)
-    if status == 400 or type(exc).__name__ == "RequestValidationError":
+    if type(exc).__name__ == "RequestValidationError":
         return "validation-failed"
     if type(exc).__name__ == "IdempotentReplay":
         return "replayed"
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):  # an HTTPException: the code its problem handler answers with
+        return http_exception_code(status)
     return "error"
 
 

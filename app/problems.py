@@ -243,6 +243,13 @@ async def handle_api_problem(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def http_exception_code(status: int) -> str:
+    """The problem code an HTTPException of this status answers with (`handle_http_exception`)."""
+    if status == 400:  # a body that cannot be read or parsed: invalid input like any other (422)
+        return "validation-failed"
+    return HTTP_STATUS_CODES.get(status, ("error", "Error"))[0]
+
+
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400:  # a body that cannot be parsed at all: invalid input like any other (422)
