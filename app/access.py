@@ -11,14 +11,16 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
 
 from app.db import driver_connection, request_session
-from app.domain.errors import NotFound
+from app.domain.errors import DomainError, NotFound
 from app.models.tenants import Role
 from app.permissions import allowed
-from app.problems import forbidden
+from app.problems import ApiProblem, forbidden
 from app.query_params import check_query_parameters
 from app.security import Principal, authenticate_request, bearer
 
@@ -73,10 +75,12 @@ VISIBILITY_CHECKS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-# Reads whose own statement filters by the key's tenant and answers 404 when nothing matches: for roles the
-# permission table allows, the separate check would only repeat that statement's WHERE (a round trip, about
-# 8% of GET /cases/{id}'s CPU). Coach keys are still checked here: their provider scope is not in those reads.
-SELF_SCOPED_READS = frozenset({"read_case", "case_timeline"})
+# Operations whose own first statement filters by the key's tenant and answers 404 when nothing matches:
+# for roles the permission table allows, the separate check would only repeat that statement's WHERE (a
+# round trip, about 8% of GET /cases/{id}'s CPU). It is deferred to the refusals instead: one for a
+# resource the key may not see answers 404 whatever else was wrong (`_refused_unless_visible`). Coach keys
+# are still checked first: their provider scope is not in those statements.
+SELF_SCOPED = frozenset({"read_case", "case_timeline", "record_activity"})
 
 
 async def ensure_visible(session: AsyncSession, principal: Principal, params: dict[str, str]) -> None:
@@ -97,18 +101,33 @@ async def ensure_visible(session: AsyncSession, principal: Principal, params: di
             raise NotFound(f"No {name} with that id.")
 
 
-async def authorize(request: Request, session: AsyncSession) -> None:
-    """Admits the request: key, rate limit, visibility, permission, query parameters."""
+async def authorize(request: Request, session: AsyncSession) -> bool:
+    """Admits the request: key, rate limit, visibility and permission. True when the visibility check
+    is left to the operation's own statement (`SELF_SCOPED`)."""
     principal = await authenticate_request(request, session, await bearer(request))
     await request.app.state.rate_limiter.check(principal)
     operation = getattr(request.scope.get("route"), "name", "")
     permitted = allowed(operation, principal.role)
-    if not (permitted and operation in SELF_SCOPED_READS and principal.role is not Role.coach):
+    deferred = permitted and operation in SELF_SCOPED and principal.role is not Role.coach
+    if not deferred:
         # Before the body is validated, so another tenant's id answers 404 whatever was sent.
         await ensure_visible(session, principal, request.path_params)
     if not permitted:
         raise forbidden(f"The role {principal.role.value} may not call {operation}.")
-    check_query_parameters(request)
+    return deferred
+
+
+# Refusals (not failures: a database error stays what it is): with a deferred visibility check, each is
+# answered 404 instead when the resource is not the key's to see.
+_CHECKED_REFUSALS = (RequestValidationError, DomainError, ApiProblem, HTTPException)
+
+
+async def _refused_unless_visible(request: Request, session: AsyncSession, refusal: Exception) -> None:
+    status = getattr(refusal, "status_code", None) or getattr(refusal, "status", None)
+    if isinstance(refusal, NotFound) or status == 404:
+        return
+    await session.rollback()  # the request is refused either way; check on a clean transaction
+    await ensure_visible(session, request.state.principal, request.path_params)
 
 
 class AuthorizedRoute(APIRoute):
@@ -124,7 +143,14 @@ class AuthorizedRoute(APIRoute):
         async def admitted(request: Request) -> Response:
             async with request_session(request) as session:
                 request.state.session = session
-                await authorize(request, session)
-                return await handle(request)
+                if not await authorize(request, session):
+                    check_query_parameters(request)
+                    return await handle(request)
+                try:
+                    check_query_parameters(request)
+                    return await handle(request)
+                except _CHECKED_REFUSALS as refusal:
+                    await _refused_unless_visible(request, session, refusal)
+                    raise
 
         return admitted

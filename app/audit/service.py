@@ -102,13 +102,83 @@ async def audit_values(request: Request, outcome: str) -> dict[str, Any] | None:
 
 
 # Every request writes one: plain SQL on the driver connection (see `driver_connection`).
-INSERT_EVENT = (
-    "INSERT INTO audit_events (id, at, tenant_id, key_id, role, action, method, resource_type, resource_id,"
-    " request_id, outcome, changed_fields) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+EVENT_COLUMNS = (
+    "id, at, tenant_id, key_id, role, action, method, resource_type, resource_id, request_id, outcome,"
+    " changed_fields"
 )
+_EVENT_TYPES = (
+    "uuid", "timestamptz", "uuid", "uuid", "varchar", "varchar", "varchar", "varchar", "varchar", "varchar",
+    "varchar", "varchar[]",
+)  # fmt: skip
+
+
+def event_parameters(first: int) -> str:
+    """`$first::uuid, …`: an entry's values as the statement's parameters from `$first` on."""
+    return ", ".join(f"${first + i}::{type_}" for i, type_ in enumerate(_EVENT_TYPES))
+
+
+def insert_event_statement(first: int) -> str:
+    """The INSERT of one entry, its values the parameters from `$first` on."""
+    return f"INSERT INTO audit_events ({EVENT_COLUMNS}) VALUES ({event_parameters(first)})"  # noqa: S608
+
+
+INSERT_EVENT = insert_event_statement(1)
+
+# A request's success entry can be written by the request's own statement (`take_success_entry`).
+_PENDING_REQUEST = "audit_pending_request"
+_SUCCESS_TAKEN = "audit_success_taken"
+
+
+def expect_success_entry(session: AsyncSession, request: Request) -> None:
+    """The request whose session this is: its success entry may be taken by one of its statements."""
+    session.info[_PENDING_REQUEST] = request
+
+
+async def take_success_entry(session: AsyncSession) -> list[Any] | None:
+    """The values of the request's success entry (in `EVENT_COLUMNS` order), for the statement that
+    settles the request to insert with its own work: a round trip fewer than `record`. That statement's
+    commit is then the entry's (a read's autocommit, or the write's transaction); if the request fails
+    after all, the rollback takes the entry with it and the refusal is recorded as always. None outside
+    a request, or when taken already: the statement then inserts no entry, and `record` writes it.
+    The entry names the resource known when it is taken (`set_created_resource` must come first).
+
+    A read's entry is committed with the read, before the response is built: should that fail after
+    all (a defect, answered 500), the refusal's entry follows the read's."""
+    request = session.info.pop(_PENDING_REQUEST, None)
+    if request is None:
+        return None
+    values = await audit_values(request, "success")
+    if values is None:
+        return None
+    session.info[_SUCCESS_TAKEN] = True
+    return list(values.values())
+
+
+def with_success_entry(statement: str, condition: str, first: int) -> str:
+    """`statement` (a SELECT) preceded by the insert of the request's success entry, its values the
+    parameters from `$first` on, when `condition` (a SELECT) finds a row: the read's own statement then
+    writes the entry, committed with it."""
+    return (
+        f"WITH audit_entry AS (INSERT INTO audit_events ({EVENT_COLUMNS}) SELECT {event_parameters(first)}"
+        f" WHERE EXISTS ({condition}))\n{statement}"
+    )
+
+
+async def fetchrow_with_success_entry(
+    session: AsyncSession, statement: str, audited_statement: str, *args: Any
+) -> Any:
+    """One row of `statement`, or of `audited_statement` (`with_success_entry`) with the request's entry
+    when it is there to take: a read settles its request in one round trip instead of two."""
+    connection = await driver_connection(session, begin=False)
+    entry = await take_success_entry(session)
+    if entry is None:
+        return await connection.fetchrow(statement, *args)
+    return await connection.fetchrow(audited_statement, *args, *entry)
 
 
 async def record(session: AsyncSession, request: Request, outcome: str) -> None:
+    if outcome == "success" and session.info.get(_SUCCESS_TAKEN):
+        return  # the request's own statement wrote it (`take_success_entry`)
     values = await audit_values(request, outcome)
     if values is None:
         return

@@ -9,9 +9,10 @@ from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import service as audit
 from app.cases.schemas import CaseDetail, CaseTrackSummary, CaseWarning
 from app.cases.service import to_read
-from app.db import attributes, driver_connection
+from app.db import attributes
 from app.domain import timeline as tl
 from app.domain import tracks as track_rules
 from app.domain.errors import NotFound
@@ -42,6 +43,9 @@ _OVERVIEW_EXTRAS = """,
 FROM cases AS c WHERE c.id = $1 AND c.tenant_id = $3
 """
 CASE_OVERVIEW = _CASE_COLUMNS + TIMELINE_INPUT_ARRAYS + _OVERVIEW_EXTRAS
+CASE_OVERVIEW_AUDITED = audit.with_success_entry(
+    CASE_OVERVIEW, "SELECT 1 FROM cases WHERE id = $1 AND tenant_id = $3", 5
+)
 
 
 class TrackRow(NamedTuple):
@@ -57,8 +61,9 @@ class TrackRow(NamedTuple):
 async def case_detail(
     session: AsyncSession, tenant_id: uuid.UUID, case_id: uuid.UUID, as_of: date, horizon_days: int
 ) -> CaseDetail:
-    connection = await driver_connection(session, begin=False)
-    row = await connection.fetchrow(CASE_OVERVIEW, case_id, TIMELINE_INPUT_KIND_LIST, tenant_id, as_of)
+    row = await audit.fetchrow_with_success_entry(
+        session, CASE_OVERVIEW, CASE_OVERVIEW_AUDITED, case_id, TIMELINE_INPUT_KIND_LIST, tenant_id, as_of
+    )
     if row is None:
         raise NotFound(f"No case {case_id}.")
     case = attributes(row)

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple, Protocol
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import service as audit
 from app.db import attributes, driver_connection
 from app.domain import catalogue
 from app.domain import timeline as tl
@@ -195,6 +196,9 @@ CASE_WITH_INPUTS = (
     + TIMELINE_INPUT_ARRAYS
     + "FROM cases AS c WHERE c.id = $1 AND c.tenant_id = $3"
 )
+CASE_WITH_INPUTS_AUDITED = audit.with_success_entry(
+    CASE_WITH_INPUTS, "SELECT 1 FROM cases WHERE id = $1 AND tenant_id = $3", 4
+)
 TIMELINE_INPUT_KIND_LIST = list(TIMELINE_INPUT_KINDS)
 
 
@@ -317,8 +321,9 @@ async def stored_case_timeline(
     session: AsyncSession, tenant_id: uuid.UUID, case_id: uuid.UUID, as_of: date, horizon_days: int
 ) -> tl.Timeline:
     """The timeline of a stored case, read with its inputs in one statement (GET .../timeline)."""
-    connection = await driver_connection(session, begin=False)
-    row = await connection.fetchrow(CASE_WITH_INPUTS, case_id, TIMELINE_INPUT_KIND_LIST, tenant_id)
+    row = await audit.fetchrow_with_success_entry(
+        session, CASE_WITH_INPUTS, CASE_WITH_INPUTS_AUDITED, case_id, TIMELINE_INPUT_KIND_LIST, tenant_id
+    )
     if row is None:
         raise NotFound(f"No case {case_id}.")
     case = attributes(row)

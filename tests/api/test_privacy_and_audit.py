@@ -340,3 +340,46 @@ async def test_a_client_gone_before_its_body_arrived_is_audited_not_an_error(
     ).json()
     [entry] = [e for e in events["items"] if e["action"] == "open_case"]
     assert entry["outcome"] == "validation-failed" and entry["changed_fields"] == []
+
+
+async def test_reads_and_activity_posts_leave_exactly_one_entry_each(
+    client: httpx.AsyncClient, tenant_a: TenantKeys, tenant_b: TenantKeys
+) -> None:
+    """The case and timeline reads and the activity POST write their success entry with their own
+    statement (`take_success_entry`); a refusal, before or after that statement, still leaves exactly
+    one entry, its own, and another tenant's case answers 404 whatever the body was."""
+    api = Api(client, tenant_a)
+    case_id = (await api.open_case())["id"]
+    foreign_id = (await Api(client, tenant_b).open_case())["id"]
+    contact = {"kind": "employee_contact", "occurred_on": "2026-02-02", "external_id": "audit-once-1"}
+    notification = {"kind": "occupational_health_notification", "occurred_on": "2026-01-07"}  # T1's input
+    requests: list[tuple[str, str, dict[str, Any] | None, int, str]] = [
+        ("GET", f"/cases/{case_id}", None, 200, "success"),
+        ("GET", f"/cases/{case_id}/timeline", None, 200, "success"),
+        ("GET", f"/cases/{foreign_id}", None, 404, "not-found"),
+        ("GET", f"/cases/{foreign_id}/timeline?as_of=never", None, 404, "not-found"),
+        ("GET", f"/cases/{case_id}/timeline?as_of=never", None, 422, "validation-failed"),
+        ("POST", f"/cases/{case_id}/activities", contact, 201, "success"),
+        ("POST", f"/cases/{case_id}/activities", contact, 200, "success"),  # the stored one (A5)
+        ("POST", f"/cases/{case_id}/activities", {**contact, "summary": "other"}, 409, "conflict"),
+        ("POST", f"/cases/{case_id}/activities", notification, 201, "success"),  # then a refresh
+        ("POST", f"/cases/{foreign_id}/activities", {}, 404, "not-found"),
+        ("POST", f"/cases/{foreign_id}/activities", contact, 404, "not-found"),
+        ("POST", f"/cases/{case_id}/activities", {}, 422, "validation-failed"),
+    ]  # fmt: skip
+    for number, (method, path, body, status, _) in enumerate(requests):
+        response = await client.request(
+            method,
+            f"/api/v1{path}",
+            json=body,
+            headers={**tenant_a.headers(), "X-Request-ID": f"audit-once-{number}"},
+        )
+        assert response.status_code == status, (path, response.text)
+    events = (
+        await api.call("GET", "/audit-events", role=Role.admin, params={"limit": 500}, expect=200)
+    ).json()["items"]
+    for number, (method, path, _, _, outcome) in enumerate(requests):
+        entries = [e for e in events if e["request_id"] == f"audit-once-{number}"]
+        assert [(e["method"], e["outcome"]) for e in entries] == [(method, outcome)], (path, entries)
+        resource = foreign_id if foreign_id in path else case_id
+        assert entries[0]["resource_type"] == "case" and entries[0]["resource_id"] == resource, entries
