@@ -37,7 +37,7 @@ from app.problems import install_database_handlers, install_problem_handlers
 from app.rate_limit import KeyRateLimiter
 from app.reports.router import router as reports_router
 from app.runtime import migrate_to_head_async, resolve_database_url
-from app.security import KeyCache, bearer
+from app.security import KeyCache, bearer_declaration
 from app.sickness_periods.router import router as sickness_periods_router
 from app.timeline.router import router as timeline_router
 from app.tracks.router import router as tracks_router
@@ -162,8 +162,8 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         webhooks_router,
         calendar_feeds_router,
     ):
-        # `bearer` only declares the scheme in the OpenAPI document; AuthorizedRoute checks the key.
-        add_routes_flat(app, router, API_PREFIX, [Depends(bearer)], AuthorizedRoute)
+        # The scheme in the OpenAPI document; AuthorizedRoute checks the key.
+        add_routes_flat(app, router, API_PREFIX, [Depends(bearer_declaration)], AuthorizedRoute)
     app.include_router(health_router)
     # The feed authenticates by the secret token in its URL, not by API key: outside `AuthorizedRoute`.
     app.include_router(calendar_feed_router)

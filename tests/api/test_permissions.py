@@ -134,7 +134,7 @@ async def test_another_tenants_resource_is_not_found(
 async def test_a_coach_reads_only_the_cases_of_its_providers_tracks(
     client: httpx.AsyncClient, tenant_a: TenantKeys
 ) -> None:
-    """The case and timeline reads filter by tenant in their own statement (`SELF_SCOPED_READS`); a coach
+    """The case and timeline reads filter by tenant in their own statement (`SELF_SCOPED`); a coach
     key's provider scope still holds on them: a case of the same tenant without a track of the coach's
     provider answers 404, as does one whose Track 2 another provider runs."""
     api = Api(client, tenant_a)
