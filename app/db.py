@@ -64,8 +64,8 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     and rolls back otherwise. Entered around the route's handler (`app.access.AuthorizedRoute`, or
     `get_session` with scope="function" outside it), so the commit happens before the response is
     sent: a failed commit becomes an error response, never a 2xx. The request's audit entry (A6) is
-    written in the same transaction on success (by the request's own last statement where it takes the
-    entry, `audit.take_success_entry`), and on its own after a rollback."""
+    written in the same transaction on success (by one of the request's own statements where one takes
+    the entry, `audit.take_success_entry`), and on its own after a rollback."""
     from app.audit import service as audit
 
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
