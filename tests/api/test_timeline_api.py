@@ -263,3 +263,45 @@ async def test_a_recorded_extension_moves_the_stored_case_timeline(
     assert {code: moved[code] for code in unmoved} == unmoved
     detail = (await client.get(case_url, params=as_of, headers=tenant_a.headers())).json()
     assert detail["waiting_period_ends_on"] == moved_end.isoformat()
+
+
+async def test_activities_whose_details_are_timeline_inputs_change_the_stored_timeline(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    """The timeline reads the details of a few kinds only (`DETAILED_INPUT_KINDS`): a structural
+    resumption at 65% or more of the wage value is a satisfactory result (P9), which settles the Track 2
+    start (T7); a deadline waiver (its deadline and reason) waives that deadline."""
+    case = await open_case(client, tenant_a)
+    headers = tenant_a.headers()
+    track = await client.post(
+        f"/api/v1/cases/{case['id']}/tracks",
+        json={"kind": "track_1", "started_on": "2026-03-02"},
+        headers=headers,
+    )
+    assert track.status_code == 201, track.text
+    for body in (
+        {
+            "kind": "work_resumption",
+            "occurred_on": "2026-06-01",
+            "track_id": track.json()["id"],
+            "details": {"hours_per_week": 32, "wage_value_percentage": 70, "structural": True},
+        },
+        {
+            "kind": "deadline_waiver",
+            "occurred_on": "2026-06-02",
+            "details": {"deadline": "final_evaluation", "reason": "No work capacity since day 1"},
+        },
+    ):
+        response = await client.post(f"/api/v1/cases/{case['id']}/activities", json=body, headers=headers)
+        assert response.status_code == 201, response.text
+    timeline = await client.get(
+        f"/api/v1/cases/{case['id']}/timeline", params={"as_of": "2027-11-01"}, headers=headers
+    )
+    assert timeline.status_code == 200, timeline.text
+    deadlines = {d["code"]: d for d in timeline.json()["deadlines"] if d.get("occurrence") in (None, 1)}
+    assert deadlines["final_evaluation"]["status"] == "waived"
+    assert (deadlines["track_2_start"]["status"], deadlines["track_2_start"]["satisfied_on"]) == (
+        "met",
+        "2026-06-01",
+    )
+    assert deadlines["current_assessment"]["status"] == "overdue"  # nothing else waived
