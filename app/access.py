@@ -143,14 +143,13 @@ class AuthorizedRoute(APIRoute):
         async def admitted(request: Request) -> Response:
             async with request_session(request) as session:
                 request.state.session = session
-                if not await authorize(request, session):
-                    check_query_parameters(request)
-                    return await handle(request)
+                deferred = await authorize(request, session)
                 try:
                     check_query_parameters(request)
                     return await handle(request)
                 except _CHECKED_REFUSALS as refusal:
-                    await _refused_unless_visible(request, session, refusal)
+                    if deferred:
+                        await _refused_unless_visible(request, session, refusal)
                     raise
 
         return admitted

@@ -137,7 +137,7 @@ WHERE tenant_id = $1 AND external_id = ANY($2::text[])
 # The activity and its activity.recorded event in one round trip. An external id already stored (by a
 # twin that committed while this request waited for the case lock, or on another case) inserts nothing:
 # no row comes back, and the caller answers with the stored activity (A5).
-INSERT_ACTIVITY_WITH_EVENT = """
+_ACTIVITY_AND_EVENT = """
 WITH inserted AS (
     INSERT INTO activities (id, tenant_id, case_id, track_id, kind, occurred_on, summary, outcome, details,
         counts_for_deadline, external_id, content_hash, recorded_by_key_id, recorded_by_role)
@@ -148,13 +148,14 @@ WITH inserted AS (
         created_at, updated_at
 ), event AS (
     INSERT INTO outbox_events (id, tenant_id, type, payload) SELECT $15, $2, $16, $17::jsonb FROM inserted
-)
-SELECT * FROM inserted
-"""
+)"""
+INSERT_ACTIVITY_WITH_EVENT = _ACTIVITY_AND_EVENT + "\nSELECT * FROM inserted"
 # The same with the request's audit entry (`audit.take_success_entry`): one round trip fewer.
-INSERT_ACTIVITY_WITH_EVENT_AND_AUDIT = INSERT_ACTIVITY_WITH_EVENT.replace(
-    "\n)\nSELECT * FROM inserted",
-    "\n), audit_entry AS (" + audit.insert_event_statement(18) + ")\nSELECT * FROM inserted",
+INSERT_ACTIVITY_WITH_EVENT_AND_AUDIT = (
+    _ACTIVITY_AND_EVENT
+    + ", audit_entry AS ("
+    + audit.insert_event_statement(18)
+    + ")\nSELECT * FROM inserted"
 )
 INSERTED_COLUMNS = (
     "id", "tenant_id", "case_id", "track_id", "kind", "occurred_on", "summary", "outcome", "details",
