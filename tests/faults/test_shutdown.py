@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from pathlib import Path
 
 import asyncpg
@@ -31,6 +32,27 @@ def batch(run: str, number: int, case_ids: list[str]) -> dict[str, object]:
             for k in range(ITEMS)
         ]
     }
+
+
+async def hold_case(database_url: str, case_id: str) -> asyncpg.Connection:
+    """A connection holding the case's row lock until it is closed: a batch naming the case waits for it."""
+    connection = await asyncpg.connect(database_url)
+    await connection.execute("BEGIN")
+    await connection.execute("SELECT 1 FROM cases WHERE id = $1 FOR UPDATE", uuid.UUID(case_id))
+    return connection
+
+
+async def batches_waiting_for_a_lock(database_url: str) -> int:
+    connection = await asyncpg.connect(database_url)
+    try:
+        return int(
+            await connection.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'poortwachter' "
+                "AND datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    finally:
+        await connection.close()
 
 
 async def writes_in_flight(database_url: str) -> int:
@@ -73,6 +95,7 @@ async def test_sigterm_while_batches_are_posted(
     env = {"GRACEFUL_SHUTDOWN_S": str(graceful_s), "EVENT_WORKER_ENABLED": "false"}
     service = ServiceProcess(database_url, tmp_path, extra_env=env)
     service.start()
+    held: asyncpg.Connection | None = None
     try:
         await service.wait_ready()
         manager = {"Authorization": f"Bearer {keys['case_manager']}"}
@@ -80,18 +103,21 @@ async def test_sigterm_while_batches_are_posted(
         run = f"stop{graceful_s}x{time.monotonic_ns() % 10**9}"
         async with httpx.AsyncClient(base_url=service.base_url, timeout=120) as client:
             case_ids = []
-            for n in range(4):
+            for n in range(5):
                 body = {"employee": {"external_ref": f"E-{n}"}, "first_sick_day": "2026-01-05"}
                 response = await client.post("/api/v1/cases", json=body, headers=manager)
                 assert response.status_code == 201, response.text
                 case_ids.append(response.json()["id"])
+            # Batch 0 alone also names the fifth case. Where the bound is to be reached, that case stays
+            # locked, so batch 0 surely outlives the bound however fast the others run.
+            held = None if expect_all_finished else await hold_case(database_url, case_ids[4])
 
             answers: dict[int, tuple[int, float]] = {}  # batch number -> (status, when), status 0: no answer
 
-            async def post(number: int) -> None:
+            async def post(number: int, cases: list[str]) -> None:
                 try:
                     response = await client.post(
-                        "/api/v1/activities/batch", json=batch(run, number, case_ids), headers=integration
+                        "/api/v1/activities/batch", json=batch(run, number, cases), headers=integration
                     )
                     answers[number] = (response.status_code, time.monotonic())
                     if response.status_code == 503:
@@ -99,9 +125,14 @@ async def test_sigterm_while_batches_are_posted(
                 except httpx.TransportError:
                     answers[number] = (0, time.monotonic())
 
-            posting = [asyncio.create_task(post(number)) for number in range(BATCHES)]
+            posting = [
+                asyncio.create_task(post(number, case_ids if number == 0 else case_ids[:4]))
+                for number in range(BATCHES)
+            ]
             deadline = time.monotonic() + 30
-            while not (started := await writes_in_flight(database_url)):
+            while not (started := await writes_in_flight(database_url)) or (
+                held and not await batches_waiting_for_a_lock(database_url)
+            ):
                 assert time.monotonic() < deadline, "no batch reached the database"
                 await asyncio.sleep(0.02)
             service.terminate()
@@ -109,6 +140,8 @@ async def test_sigterm_while_batches_are_posted(
             assert service.process is not None
             exit_code = await asyncio.to_thread(service.process.wait, graceful_s + 30)
             exited_after = time.monotonic() - terminated_at
+            if held:
+                await held.close()  # batch 0's transaction is gone with the service: nothing to wait for
             await asyncio.gather(*posting)
             # A request after the signal finds no one listening: refused, never half-served.
             try:
@@ -118,6 +151,8 @@ async def test_sigterm_while_batches_are_posted(
                 pass
     finally:
         service.stop()
+        if held and not held.is_closed():
+            await held.close()
 
     stored = await stored_per_batch(database_url, run)
     finished_after_signal = [n for n, (status, at) in answers.items() if status == 200 and at > terminated_at]
