@@ -13,11 +13,12 @@ What it measures, in one run on this machine:
    connections, a Lua script picking a random case id from a file) for --warmup seconds against each,
    then --duration seconds against each, the service first. Before each timed run it reads the data
    set into the page cache (pg_prewarm: this machine reclaims its page cache within minutes, and a cold
-   read of a case's activities would measure the disk), then waits (at most
-   --quiet-wait seconds) until other processes use under a quarter of a core, and it reports the cores
-   they used during each run (column "other"): on 2 shared cores another test run halves the figures.
-   It also waits, once, until both servers are idle after their start (the service's deadline scheduler
-   catches up on a freshly seeded database). Paths and goals:
+   read of a case's activities would measure the disk), vacuums the tables the runs write (as
+   autovacuum would; this machine's PostgreSQL runs without it), waits until the server is idle (the service
+   dispatches the outbox events of the POSTs before in the background, and its deadline scheduler
+   catches up on a freshly seeded database after its start), then waits (at most --quiet-wait seconds)
+   until other processes use under a quarter of a core, and it reports the cores they used during each
+   run (column "other"): on 2 shared cores another test run halves the figures. Paths and goals:
 
    - `case`: GET /api/v1/cases/{id} (case, tracks with current phase, next 5 open deadlines):
      service >= 0.5 of the ceiling and p99 < 50 ms;
@@ -479,6 +480,22 @@ async def prewarm(database_url: str) -> None:
         await conn.close()
 
 
+# What the runs write: the POST path's activities, their events (updated when dispatched) and every
+# request's audit entry.
+WRITTEN_TABLES = ("activities", "outbox_events", "audit_events")
+
+
+async def vacuum_written(database_url: str) -> None:
+    """Vacuum what the runs before wrote, as autovacuum would on a database server: a PostgreSQL with
+    autovacuum off (as this machine's is) keeps every dispatched event's dead row, and the dispatcher
+    slowed each later POST run by scanning them."""
+    conn = await asyncpg.connect(database_url, timeout=10)
+    try:
+        await conn.execute(f"VACUUM (ANALYZE) {', '.join(WRITTEN_TABLES)}")
+    finally:
+        await conn.close()
+
+
 async def bench_path(
     ctx: Context, path: HotPath, service: Server, ceiling: Server, args: argparse.Namespace, db_url: str
 ) -> PathFigures:
@@ -488,8 +505,13 @@ async def bench_path(
         await run_wrk(ctx, server.base_url, path.name, args.warmup)
     results: dict[str, WrkResult] = {}
     for name, server in targets:
+        await vacuum_written(db_url)
         await checkpoint(db_url)
         await prewarm(db_url)
+        # The service's own background work (the outbox events of the POSTs before) is not this path's.
+        waited = await wait_idle(server)
+        if waited >= 1:
+            print(f"    the {name} was busy for {waited:.0f}s before the run (background work)", flush=True)
         await quiet_machine(ctx, args)
         print(f"  {path.label}: the {name} for {args.duration:.0f}s", flush=True)
         results[name] = await run_wrk(ctx, server.base_url, path.name, args.duration)
