@@ -18,7 +18,6 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.requests import HTTPConnection
 
 from app.models.tenants import ApiKey, Role
 from app.problems import unauthenticated
@@ -49,22 +48,7 @@ class Principal:
         return self.role is Role.occupational_physician
 
 
-BEARER_DESCRIPTION = "An API key: `Authorization: Bearer pwk_…`"
-bearer = HTTPBearer(auto_error=False, description=BEARER_DESCRIPTION)
-
-
-class BearerDeclaration(HTTPBearer):
-    """The bearer scheme as every /api/v1 route declares it in the OpenAPI document, doing nothing when
-    the route runs: `AuthorizedRoute` has read the key with `bearer` already."""
-
-    async def __call__(self, request: HTTPConnection) -> None:
-        return None
-
-
-# Named as `bearer` is, so the document is the same.
-bearer_declaration = BearerDeclaration(
-    auto_error=False, description=BEARER_DESCRIPTION, scheme_name=HTTPBearer.__name__
-)
+bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer pwk_…`")
 
 
 class KeyCache:
