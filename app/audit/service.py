@@ -9,6 +9,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from fastapi import Request
@@ -117,9 +118,13 @@ def event_parameters(first: int) -> str:
     return ", ".join(f"${first + i}::{type_}" for i, type_ in enumerate(_EVENT_TYPES))
 
 
-def insert_event_statement(first: int) -> str:
-    """The INSERT of one entry, its values the parameters from `$first` on."""
-    return f"INSERT INTO audit_events ({EVENT_COLUMNS}) VALUES ({event_parameters(first)})"  # noqa: S608
+def insert_event_statement(first: int, *, when: str | None = None) -> str:
+    """The INSERT of one entry, its values the parameters from `$first` on; with `when` (a FROM or WHERE
+    clause of a SELECT, such as "FROM inserted" for a CTE of the same statement) one entry per row it
+    selects, so none when it selects none."""
+    if when is None:
+        return f"INSERT INTO audit_events ({EVENT_COLUMNS}) VALUES ({event_parameters(first)})"  # noqa: S608
+    return f"INSERT INTO audit_events ({EVENT_COLUMNS}) SELECT {event_parameters(first)} {when}"
 
 
 INSERT_EVENT = insert_event_statement(1)
@@ -150,18 +155,25 @@ async def take_success_entry(session: AsyncSession) -> list[Any] | None:
     values = await audit_values(request, "success")
     if values is None:
         return None
-    session.info[_SUCCESS_TAKEN] = True
+    session.info[_SUCCESS_TAKEN] = request
     return list(values.values())
 
 
-def with_success_entry(statement: str, condition: str, first: int) -> str:
+def give_back_success_entry(session: AsyncSession) -> None:
+    """The statement that took the entry inserted none after all (`insert_event_statement`'s `when`
+    selected no row): another statement may take it, or `record` writes it."""
+    request = session.info.pop(_SUCCESS_TAKEN, None)
+    if request is not None:
+        session.info[_PENDING_REQUEST] = request
+
+
+@lru_cache(maxsize=256)  # the lists' statements vary with their filters: a few dozen texts
+def with_success_entry(statement: str, condition: str | None, first: int) -> str:
     """`statement` (a SELECT) preceded by the insert of the request's success entry, its values the
-    parameters from `$first` on, when `condition` (a SELECT) finds a row: the read's own statement then
-    writes the entry, committed with it."""
-    return (
-        f"WITH audit_entry AS (INSERT INTO audit_events ({EVENT_COLUMNS}) SELECT {event_parameters(first)}"
-        f" WHERE EXISTS ({condition}))\n{statement}"
-    )
+    parameters from `$first` on, when `condition` (a SELECT) finds a row, or always without one: the
+    read's own statement then writes the entry, committed with it."""
+    when = f"WHERE EXISTS ({condition})" if condition is not None else ""
+    return f"WITH audit_entry AS ({insert_event_statement(first, when=when)})\n{statement}"
 
 
 async def fetchrow_with_success_entry(
@@ -176,8 +188,21 @@ async def fetchrow_with_success_entry(
     return await connection.fetchrow(audited_statement, *args, *entry)
 
 
+async def fetch_with_success_entry(session: AsyncSession, statement: str, *args: Any) -> list[Any]:
+    """The rows of `statement` (a SELECT of a list), the request's entry inserted by the same statement
+    when it is there to take: a list page settles its request in one round trip instead of two."""
+    connection = await driver_connection(session, begin=False)
+    entry = await take_success_entry(session)
+    rows: list[Any]
+    if entry is None:
+        rows = await connection.fetch(statement, *args)
+    else:
+        rows = await connection.fetch(with_success_entry(statement, None, len(args) + 1), *args, *entry)
+    return rows
+
+
 async def record(session: AsyncSession, request: Request, outcome: str) -> None:
-    if outcome == "success" and session.info.get(_SUCCESS_TAKEN):
+    if outcome == "success" and session.info.get(_SUCCESS_TAKEN) is not None:
         return  # the request's own statement wrote it (`take_success_entry`)
     values = await audit_values(request, outcome)
     if values is None:

@@ -63,7 +63,6 @@ async def list_deadlines(
         limit,
         cursor,
     )
-    page = Page[WorklistDeadline](
-        items=[WorklistDeadline.model_validate(i) for i in items], next_cursor=next_cursor
-    )
+    # One validation for the page, not one per item.
+    page = Page[WorklistDeadline].model_validate({"items": items, "next_cursor": next_cursor})
     return page_response(request, page, next_cursor)

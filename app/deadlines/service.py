@@ -10,7 +10,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import SqlArguments, driver_connection
+from app.audit import service as audit
+from app.db import SqlArguments
 from app.http import decode_cursor, encode_cursor
 
 
@@ -99,8 +100,7 @@ async def worklist(
     cursor: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     statement, arguments = worklist_statement(tenant_id, filters, as_of, horizon_days, limit, cursor)
-    connection = await driver_connection(session, begin=False)
-    rows = await connection.fetch(statement, *arguments)
+    rows = await audit.fetch_with_success_entry(session, statement, *arguments)
     items = [dict(row) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:

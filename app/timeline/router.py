@@ -4,11 +4,11 @@ import uuid
 
 from fastapi import APIRouter, Request
 
-from app.db import SessionDep
+from app.db import current_session
 from app.domain.timeline import compute_timeline
 from app.http import AsOfQuery, horizon_days, today
 from app.problems import problem_responses
-from app.security import PrincipalDep
+from app.security import PrincipalDep, current_principal
 from app.timeline import service
 from app.timeline.schemas import TimelinePreviewRequest, TimelineRead
 
@@ -24,13 +24,9 @@ router = APIRouter(tags=["timeline"])
     "`as_of`, the waiting period and its extensions, informational milestones (T13 window, UWV's WIA "
     "letter) and warnings.",
 )
-async def case_timeline(
-    case_id: uuid.UUID,
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    as_of: AsOfQuery = None,
-) -> TimelineRead:
+async def case_timeline(case_id: uuid.UUID, request: Request, as_of: AsOfQuery = None) -> TimelineRead:
+    # A hot path: the session and key read directly, two dependencies fewer to resolve per request.
+    session, principal = await current_session(request), await current_principal(request)
     timeline = await service.stored_case_timeline(
         session, principal.tenant_id, case_id, as_of or today(), horizon_days(request)
     )

@@ -345,9 +345,9 @@ async def test_a_client_gone_before_its_body_arrived_is_audited_not_an_error(
 async def test_reads_and_activity_posts_leave_exactly_one_entry_each(
     client: httpx.AsyncClient, tenant_a: TenantKeys, tenant_b: TenantKeys
 ) -> None:
-    """The case and timeline reads and the activity POST write their success entry with their own
-    statement (`take_success_entry`); a refusal, before or after that statement, still leaves exactly
-    one entry, its own, and another tenant's case answers 404 whatever the body was."""
+    """The case and timeline reads, the two lists and the activity POST write their success entry with
+    their own statement (`take_success_entry`); a refusal, before or after that statement, still leaves
+    exactly one entry, its own, and another tenant's case answers 404 whatever the body was."""
     api = Api(client, tenant_a)
     case_id = (await api.open_case())["id"]
     foreign_id = (await Api(client, tenant_b).open_case())["id"]
@@ -366,6 +366,10 @@ async def test_reads_and_activity_posts_leave_exactly_one_entry_each(
         ("POST", f"/cases/{foreign_id}/activities", {}, 404, "not-found"),
         ("POST", f"/cases/{foreign_id}/activities", contact, 404, "not-found"),
         ("POST", f"/cases/{case_id}/activities", {}, 422, "validation-failed"),
+        ("GET", "/cases?has_overdue=true&limit=2", None, 200, "success"),
+        ("GET", "/cases?cursor=not-a-cursor", None, 422, "validation-failed"),
+        ("GET", "/deadlines?status=overdue&limit=2", None, 200, "success"),
+        ("GET", "/deadlines?limit=0", None, 422, "validation-failed"),
     ]  # fmt: skip
     for number, (method, path, body, status, _) in enumerate(requests):
         response = await client.request(
@@ -381,5 +385,8 @@ async def test_reads_and_activity_posts_leave_exactly_one_entry_each(
     for number, (method, path, _, _, outcome) in enumerate(requests):
         entries = [e for e in events if e["request_id"] == f"audit-once-{number}"]
         assert [(e["method"], e["outcome"]) for e in entries] == [(method, outcome)], (path, entries)
-        resource = foreign_id if foreign_id in path else case_id
-        assert entries[0]["resource_type"] == "case" and entries[0]["resource_id"] == resource, entries
+        if path.startswith("/cases/"):
+            resource = ("case", foreign_id if foreign_id in path else case_id)
+        else:  # a list is about no one resource
+            resource = (None, None)
+        assert (entries[0]["resource_type"], entries[0]["resource_id"]) == resource, entries
