@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from app import __version__
 from app.access import AuthorizedRoute
 from app.activities.router import router as activities_router
+from app.activities.service import CaseSnapshots
 from app.api_keys.router import router as api_keys_router
 from app.audit.router import router as audit_router
 from app.calendar.router import feed_router as calendar_feed_router
@@ -169,6 +170,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.state.settings = settings
     app.state.rate_limiter = KeyRateLimiter(settings.rate_limit, settings.rate_limit_storage_uri)
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+    app.state.case_snapshots = CaseSnapshots()
     install_problem_handlers(app)
     install_database_handlers(app)
     app.add_exception_handler(IdempotentReplay, handle_replay)

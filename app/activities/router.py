@@ -13,7 +13,7 @@ from app.activities.schemas import (
     ActivityKindRead,
     ActivityRead,
 )
-from app.db import SessionDep
+from app.db import SessionDep, current_session
 from app.domain.activity_kinds import ACTIVITY_KINDS, ActivityKind
 from app.http import (
     DEFAULT_PAGE_SIZE,
@@ -29,7 +29,7 @@ from app.idempotency import IdempotencyDep
 from app.models.tenants import Role
 from app.problems import ApiProblem, problem_responses
 from app.schemas import IsoDate, Page
-from app.security import PrincipalDep
+from app.security import PrincipalDep, current_principal
 
 router = APIRouter(tags=["activities"])
 
@@ -52,12 +52,12 @@ async def record_activity(
     body: ActivityCreate,
     request: Request,
     response: Response,
-    session: SessionDep,
-    principal: PrincipalDep,
     idem: IdempotencyDep,
 ) -> ActivityRead:
+    # A hot path: the session and key read directly, two dependencies fewer to resolve per request.
+    session, principal = await current_session(request), await current_principal(request)
     recorded = await service.record_activity(
-        session, principal, case_id, body, today(), horizon_days(request)
+        session, principal, case_id, body, today(), horizon_days(request), request.app.state.case_snapshots
     )
     response.status_code = status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK
     response.headers["Location"] = location(request, f"/api/v1/activities/{recorded.activity.id}")

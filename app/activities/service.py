@@ -1,5 +1,7 @@
 """Recording and reading activities. A write locks the case row (the deadlines it refreshes are the
-case's), checks placement (A1), role, dates (P6) and details, and stores an `external_id` once (A5)."""
+case's), or, for a case activity that changes no deadline, inserts only while the case is as its checks
+read it (`records_on_snapshot`); it checks placement (A1), role, dates (P6) and details, and stores an
+`external_id` once (A5)."""
 
 from __future__ import annotations
 
@@ -121,8 +123,9 @@ LOCK_CASE = "SELECT id, first_sick_day, status FROM cases WHERE id = $1 AND tena
 # A batch's cases, locked in id order in one statement, so racing batches queue instead of deadlocking. A
 # batch with a kind the timeline reads refreshes its cases' deadlines, so it takes them FOR UPDATE; any
 # other batch takes them FOR SHARE: that still holds off a change to a case (closing it, another first
-# sick day) and the single POST, but lets such batches on the same cases run side by side (racing inserts
-# of one external id meet in its unique index: ON CONFLICT in `copy_activities`).
+# sick day) and a single POST under the lock, but lets such batches (and single POSTs without the lock)
+# on the same cases run side by side (racing inserts of one external id meet in its unique index: ON
+# CONFLICT in `copy_activities`).
 LOCK_CASES = {
     mode: f"""
 SELECT id, first_sick_day, status FROM cases WHERE tenant_id = $1 AND id = ANY($2::uuid[])
@@ -134,33 +137,64 @@ STORED_EXTERNAL_IDS = """
 SELECT external_id, id, case_id, content_hash FROM activities
 WHERE tenant_id = $1 AND external_id = ANY($2::text[])
 """
-# The activity and its activity.recorded event in one round trip. An external id already stored (by a
-# twin that committed while this request waited for the case lock, or on another case) inserts nothing:
-# no row comes back, and the caller answers with the stored activity (A5).
-_ACTIVITY_AND_EVENT = """
-WITH inserted AS (
-    INSERT INTO activities (id, tenant_id, case_id, track_id, kind, occurred_on, summary, outcome, details,
-        counts_for_deadline, external_id, content_hash, recorded_by_key_id, recorded_by_role)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14)
-    ON CONFLICT (tenant_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
-    RETURNING id, tenant_id, case_id, track_id, kind, occurred_on, summary, outcome, details,
-        counts_for_deadline, external_id, content_hash, recorded_by_key_id, recorded_by_role, version,
-        created_at, updated_at
-), event AS (
-    INSERT INTO outbox_events (id, tenant_id, type, payload) SELECT $15, $2, $16, $17::jsonb FROM inserted
-)"""
-INSERT_ACTIVITY_WITH_EVENT = _ACTIVITY_AND_EVENT + "\nSELECT * FROM inserted"
-# The same with the request's audit entry (`audit.take_success_entry`): one round trip fewer.
-INSERT_ACTIVITY_WITH_EVENT_AND_AUDIT = (
-    _ACTIVITY_AND_EVENT
-    + ", audit_entry AS ("
-    + audit.insert_event_statement(18)
-    + ")\nSELECT * FROM inserted"
-)
 INSERTED_COLUMNS = (
     "id", "tenant_id", "case_id", "track_id", "kind", "occurred_on", "summary", "outcome", "details",
     "counts_for_deadline", "external_id", "content_hash", "recorded_by_key_id", "recorded_by_role",
 )  # fmt: skip
+_INSERTED_TYPES = (
+    "uuid", "uuid", "uuid", "uuid", "varchar", "date", "text", "text", "jsonb", "boolean", "varchar",
+    "varchar", "uuid", "varchar",
+)  # fmt: skip
+_ACTIVITY_PARAMETERS = ", ".join(f"${n}::{type_}" for n, type_ in enumerate(_INSERTED_TYPES, start=1))
+
+
+def _activity_and_event(rows: str, before: str = "") -> str:
+    """The activity (`$1`…`$14`, in INSERTED_COLUMNS order) and its activity.recorded event (`$15`…`$17`)
+    in one statement, the activity inserted from `rows` (after the CTEs in `before`). An external id
+    already stored (by a twin that committed while this request waited, or on another case) inserts
+    nothing: `inserted` is empty, and the caller answers with the stored activity (A5)."""
+    return f"""
+WITH {before}inserted AS (
+    INSERT INTO activities ({", ".join(INSERTED_COLUMNS)})
+    {rows}
+    ON CONFLICT (tenant_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
+    RETURNING {", ".join(INSERTED_COLUMNS)}, version, created_at, updated_at
+), event AS (
+    INSERT INTO outbox_events (id, tenant_id, type, payload) SELECT $15, $2, $16, $17::jsonb FROM inserted
+)"""  # noqa: S608 (fixed fragments of this module)
+
+
+_UNDER_LOCK = _activity_and_event(f"VALUES ({_ACTIVITY_PARAMETERS})")
+INSERT_ACTIVITY_WITH_EVENT = _UNDER_LOCK + "\nSELECT * FROM inserted"
+# The same with the request's audit entry (`audit.take_success_entry`): one round trip fewer.
+INSERT_ACTIVITY_WITH_EVENT_AND_AUDIT = (
+    _UNDER_LOCK + ", audit_entry AS (" + audit.insert_event_statement(18) + ")\nSELECT * FROM inserted"
+)
+
+# An activity recorded without the case lock (`records_on_snapshot`) was checked against the case as read
+# before ($18 its first sick day, $19 its status). This statement share-locks the case and inserts only
+# while the case still holds both: a case closed or moved meanwhile inserts nothing, and `unchanged` says
+# so. After waiting for another writer's lock, READ COMMITTED checks the guard against the row as that
+# writer committed it. Without a transaction open the statement commits itself: two round trips in all.
+READ_CASE = "SELECT id, first_sick_day, status FROM cases WHERE id = $1 AND tenant_id = $2"
+_IF_UNCHANGED = _activity_and_event(
+    f"SELECT {_ACTIVITY_PARAMETERS} FROM unchanged",  # noqa: S608 (parameters, no values)
+    before="unchanged AS (\n    SELECT id FROM cases WHERE id = $3 AND tenant_id = $2"
+    " AND first_sick_day = $18::date AND status = $19::varchar FOR SHARE\n), ",
+)
+_UNCHANGED_AND_INSERTED = (
+    "\nSELECT EXISTS (SELECT FROM unchanged) AS unchanged, inserted.*"
+    " FROM (VALUES (true)) AS answer LEFT JOIN inserted ON true"
+)
+INSERT_ACTIVITY_IF_UNCHANGED = _IF_UNCHANGED + _UNCHANGED_AND_INSERTED
+# With the audit entry, for an inserted activity only: a replay's entry comes later (`record`).
+INSERT_ACTIVITY_IF_UNCHANGED_WITH_AUDIT = (
+    _IF_UNCHANGED
+    + ", audit_entry AS ("
+    + audit.insert_event_statement(20, when="FROM inserted")
+    + ")"
+    + _UNCHANGED_AND_INSERTED
+)
 
 
 def _activity_row(record: Any) -> Any:
@@ -183,14 +217,19 @@ async def lock_case_for_activity(session: AsyncSession, tenant_id: uuid.UUID, ca
     return attributes(case)
 
 
+def _insert_values(row: dict[str, Any]) -> list[Any]:
+    """The parameters of `_activity_and_event`: the activity's and its event's."""
+    event = event_row(row["tenant_id"], EventType.activity_recorded, recorded_payload(row))
+    values = [row[column] for column in INSERTED_COLUMNS]
+    values[INSERTED_COLUMNS.index("details")] = json.dumps(row["details"])
+    return [*values, event["id"], event["type"], json.dumps(event["payload"])]
+
+
 async def insert_activity_with_event(session: AsyncSession, row: dict[str, Any]) -> Any:
     """The stored row, or None when the row's external id is stored already (nothing inserted). It also
     inserts the request's audit entry, in the same transaction (`audit.take_success_entry`)."""
-    event = event_row(row["tenant_id"], EventType.activity_recorded, recorded_payload(row))
     connection = await driver_connection(session)
-    values = [row[column] for column in INSERTED_COLUMNS]
-    values[INSERTED_COLUMNS.index("details")] = json.dumps(row["details"])
-    values += [event["id"], event["type"], json.dumps(event["payload"])]
+    values = _insert_values(row)
     entry = await audit.take_success_entry(session)
     if entry is None:
         stored = await connection.fetchrow(INSERT_ACTIVITY_WITH_EVENT, *values)
@@ -199,10 +238,31 @@ async def insert_activity_with_event(session: AsyncSession, row: dict[str, Any])
     return _activity_row(stored)
 
 
+_CHANGED = object()  # `insert_activity_if_unchanged`: the case is not as read
+
+
+async def insert_activity_if_unchanged(session: AsyncSession, row: dict[str, Any], case: CaseSnapshot) -> Any:
+    """`insert_activity_with_event` for an activity checked against `case` as read without a lock: the
+    stored row; None when its external id is stored already; `_CHANGED` (nothing inserted) when the case
+    no longer holds the first sick day and status the checks read."""
+    connection = await driver_connection(session, begin=False)
+    values = [*_insert_values(row), case.first_sick_day, case.status]
+    entry = await audit.take_success_entry(session)
+    if entry is None:
+        answer = await connection.fetchrow(INSERT_ACTIVITY_IF_UNCHANGED, *values)
+    else:
+        answer = await connection.fetchrow(INSERT_ACTIVITY_IF_UNCHANGED_WITH_AUDIT, *values, *entry)
+    if answer["id"] is None:
+        audit.give_back_success_entry(session)  # inserted for the activity only; there is none
+        return None if answer["unchanged"] else _CHANGED
+    return attributes({column: value for column, value in answer.items() if column != "unchanged"})
+
+
 @dataclass(frozen=True, slots=True)
 class Recorded:
     activity: Any  # the stored row: an Activity or a Core row of its columns
     created: bool
+    case: Any = None  # the case snapshot it was checked against, without the lock (`CaseSnapshots`)
 
 
 def new_activity_row(
@@ -258,6 +318,42 @@ def new_activity_row(
     }
 
 
+def records_on_snapshot(principal: Principal, body: ActivityCreate) -> bool:
+    """Whether a POST may be checked against the case as read without a lock, and then inserted only if
+    the case is still that (`insert_activity_if_unchanged`): an activity of the case itself (a track's
+    phase is in rows the guard does not lock), without a medical part, of a kind that changes no deadline
+    (no refresh to serialise), by a key that is not a coach's (coaches record in their own tracks only)."""
+    return (
+        body.track_id is None
+        and body.medical is None
+        and body.kind not in TIMELINE_KINDS
+        and principal.role is not Role.coach
+    )
+
+
+class CaseSnapshots:
+    """The first sick day and status of cases as this process last read them for an activity POST, per
+    tenant and case: a hit spares the POST its read of the case. Never trusted alone: the insert's guard
+    checks both values on the locked row (`insert_activity_if_unchanged`), and a POST that a snapshot
+    would refuse, or whose guard fails, is checked again on a fresh read. Bounded: when full it starts
+    afresh."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self._entries: dict[tuple[uuid.UUID, uuid.UUID], Any] = {}
+
+    def get(self, tenant_id: uuid.UUID, case_id: uuid.UUID) -> Any:
+        return self._entries.get((tenant_id, case_id))
+
+    def put(self, tenant_id: uuid.UUID, case_id: uuid.UUID, case: Any) -> None:
+        if len(self._entries) >= self.capacity:
+            self._entries.clear()
+        self._entries[(tenant_id, case_id)] = case
+
+    def forget(self, tenant_id: uuid.UUID, case_id: uuid.UUID) -> None:
+        self._entries.pop((tenant_id, case_id), None)
+
+
 async def record_activity(
     session: AsyncSession,
     principal: Principal,
@@ -265,8 +361,20 @@ async def record_activity(
     body: ActivityCreate,
     today: date,
     horizon_days: int,
+    snapshots: CaseSnapshots | None = None,
 ) -> Recorded:
     digest = content_hash(body)
+    if records_on_snapshot(principal, body):
+        attempt = (principal, case_id, body, today, digest)
+        cached = snapshots.get(principal.tenant_id, case_id) if snapshots is not None else None
+        recorded = await _record_on_snapshot(session, *attempt, cached)
+        if recorded is None and cached is not None and snapshots is not None:
+            snapshots.forget(principal.tenant_id, case_id)  # stale: once more on a fresh read
+            recorded = await _record_on_snapshot(session, *attempt, None)
+        if recorded is not None:
+            if cached is None and snapshots is not None and recorded.case is not None:
+                snapshots.put(principal.tenant_id, case_id, recorded.case)
+            return recorded
     case = await lock_case_for_activity(session, principal.tenant_id, case_id)
     try:
         track = None
@@ -277,25 +385,77 @@ async def record_activity(
             raise forbidden("A coach records activities only in the tracks of their own provider.")
         facts = track.facts if track is not None else None
         row = new_activity_row(principal, body, case, facts, body.track_id, today, digest)
-    except (DomainError, ApiProblem):
-        # A retry of a stored activity answers with it (A5), even where the checks would refuse it now.
-        if body.external_id is not None:
-            stored = await find_by_external_id(session, principal.tenant_id, body.external_id)
-            if stored is not None:
-                return _replay(stored, case_id, digest)
-        raise
+    except (DomainError, ApiProblem) as refusal:
+        return await _replay_unless_new(session, principal, body, case_id, digest, refusal)
     activity = await insert_activity_with_event(session, row)
-    if activity is None:  # the external id is stored: the lookup runs only on this rare path
-        stored = await find_by_external_id(session, principal.tenant_id, body.external_id or "")
-        if stored is None:  # stored and erased again since the insert: the client may retry
-            raise Conflict(f"external_id {body.external_id!r} changed while this request ran.", rule="A5")
-        return _replay(stored, case_id, digest)
+    if activity is None:
+        return await _replay_of_stored(session, principal, body, case_id, digest)
     await store_medical_parts(session, principal.tenant_id, [(row["id"], body.medical)])
     if body.kind in TIMELINE_KINDS:
         await refresh_case_deadlines(
             session, await get_case(session, principal.tenant_id, case_id), today, horizon_days
         )
     return Recorded(activity, created=True)
+
+
+async def _record_on_snapshot(
+    session: AsyncSession,
+    principal: Principal,
+    case_id: uuid.UUID,
+    body: ActivityCreate,
+    today: date,
+    digest: str,
+    cached: Any,
+) -> Recorded | None:
+    """`record_activity` without the case lock (`records_on_snapshot`), checked against the `cached`
+    snapshot of the case or, without one, a fresh read. None when the case is not as the snapshot has it
+    (or a cached snapshot would refuse the activity): the caller tries a fresh read, then the lock."""
+    case = cached
+    if case is None:
+        connection = await driver_connection(session, begin=False)
+        snapshot = await connection.fetchrow(READ_CASE, case_id, principal.tenant_id)
+        if snapshot is None:
+            raise NotFound(f"No case {case_id}.")
+        case = attributes(snapshot)
+    try:
+        row = new_activity_row(principal, body, case, None, None, today, digest)
+    except (DomainError, ApiProblem) as refusal:
+        if cached is not None:
+            return None  # a refusal rests on a fresh read only
+        return await _replay_unless_new(session, principal, body, case_id, digest, refusal)
+    activity = await insert_activity_if_unchanged(session, row, case)
+    if activity is _CHANGED:
+        return None
+    if activity is None:
+        return await _replay_of_stored(session, principal, body, case_id, digest)
+    return Recorded(activity, created=True, case=case)
+
+
+async def _replay_unless_new(
+    session: AsyncSession,
+    principal: Principal,
+    body: ActivityCreate,
+    case_id: uuid.UUID,
+    digest: str,
+    refusal: DomainError | ApiProblem,
+) -> Recorded:
+    """A retry of a stored activity answers with it (A5), even where the checks would refuse it now;
+    a new one gets the checks' `refusal`."""
+    if body.external_id is not None:
+        stored = await find_by_external_id(session, principal.tenant_id, body.external_id)
+        if stored is not None:
+            return _replay(stored, case_id, digest)
+    raise refusal
+
+
+async def _replay_of_stored(
+    session: AsyncSession, principal: Principal, body: ActivityCreate, case_id: uuid.UUID, digest: str
+) -> Recorded:
+    """The insert found the external id stored: the lookup runs only on this rare path."""
+    stored = await find_by_external_id(session, principal.tenant_id, body.external_id or "")
+    if stored is None:  # stored and erased again since the insert: the client may retry
+        raise Conflict(f"external_id {body.external_id!r} changed while this request ran.", rule="A5")
+    return _replay(stored, case_id, digest)
 
 
 def recorded_payload(row: dict[str, Any]) -> dict[str, Any]:

@@ -5,13 +5,30 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from collections.abc import Coroutine
+from datetime import date
+from typing import Any
 
 import asyncpg
+import httpx
+from asyncpg.transaction import Transaction
 
+from app.models.tenants import Role
 from tests.api.scenario import Api
 from tests.conftest import CommittedWorld
 
 RACERS = 20
+
+
+async def answered_after(
+    request: Coroutine[Any, Any, httpx.Response], transaction: Transaction, held: str
+) -> httpx.Response:
+    """The answer to `request`, which must wait for `transaction` (holding `held`) until it commits."""
+    sent = asyncio.create_task(request)
+    await asyncio.sleep(0.5)
+    assert not sent.done(), f"the request did not wait for {held}"
+    await transaction.commit()
+    return await asyncio.wait_for(sent, 10)
 
 
 async def test_twenty_simultaneous_track_2_starts_give_exactly_one(committed: CommittedWorld) -> None:
@@ -64,8 +81,8 @@ async def test_racing_activities_on_one_case_all_count_in_the_deadlines(committe
 
 
 async def test_racing_posts_of_one_external_id_store_it_once(committed: CommittedWorld) -> None:
-    """On one case the racers queue on its lock: one 201, the rest 200 with that activity. On another
-    case the twin meets the stored id in its unique index: 409 naming the stored activity (A5)."""
+    """The racers meet in the external id's unique index: one 201; on the same case the rest 200 with
+    that activity, on another case 409 naming it (A5)."""
     api = Api(committed.client, committed.tenant)
     case_id, other_case_id = [(await api.open_case("2026-01-05"))["id"] for _ in range(2)]
     body = {
@@ -118,13 +135,75 @@ async def test_an_external_id_stored_by_a_twin_on_another_case_meanwhile_is_a_co
             uuid.UUID(other_case_id),
         )
         body = {"kind": "employee_contact", "occurred_on": "2026-01-08", "external_id": "run-8"}
-        post = asyncio.create_task(api.call("POST", f"/cases/{case_id}/activities", json=body, expect=None))
-        await asyncio.sleep(0.5)
-        assert not post.done(), "the POST did not wait for the twin's insert"
-        await transaction.commit()
-        response = await asyncio.wait_for(post, 10)
+        post = api.call("POST", f"/cases/{case_id}/activities", json=body, expect=None)
+        response = await answered_after(post, transaction, "the twin's insert")
     finally:
         await twin.close()
     assert response.status_code == 409, response.text
     assert (response.json()["code"], response.json()["activity_id"]) == ("conflict", str(twin_id))
     assert (await api.call("GET", f"/cases/{case_id}/activities", expect=200)).json()["items"] == []
+
+
+async def test_a_first_sick_day_moved_while_a_post_waits_refuses_the_activity(
+    committed: CommittedWorld, database_url: str
+) -> None:
+    """A case activity is checked against the case as read without a lock, and inserted only while the
+    case still holds what the checks read. Here another writer moves the first sick day past the
+    activity's date between the two: the insert waits for that writer's lock, finds the case changed,
+    and the POST is checked again under the case lock: 409 P6, nothing stored, one audit entry."""
+    api = Api(committed.client, committed.tenant)
+    case_id = (await api.open_case("2026-01-05"))["id"]
+    mover = await asyncpg.connect(database_url)
+    try:
+        transaction = mover.transaction()
+        await transaction.start()
+        await mover.execute(
+            "UPDATE cases SET first_sick_day = '2026-01-20' WHERE id = $1", uuid.UUID(case_id)
+        )
+        body = {"kind": "employee_contact", "occurred_on": "2026-01-10", "summary": "Call"}
+        headers = {**committed.tenant.headers(), "X-Request-ID": "moved-while-waiting"}
+        post = committed.client.post(f"/api/v1/cases/{case_id}/activities", json=body, headers=headers)
+        response = await answered_after(post, transaction, "the other writer's lock on the case")
+    finally:
+        await mover.close()
+    assert response.status_code == 409, response.text
+    assert (response.json()["code"], response.json()["rule"]) == ("rule-violated", "P6")
+    assert (await api.call("GET", f"/cases/{case_id}/activities", expect=200)).json()["items"] == []
+    events = (
+        await api.call("GET", "/audit-events", role=Role.admin, params={"limit": 100}, expect=200)
+    ).json()["items"]
+    entries = [e["outcome"] for e in events if e["request_id"] == "moved-while-waiting"]
+    assert entries == ["rule-violated"], entries
+
+
+async def test_posts_after_another_writer_moved_the_first_sick_day_are_checked_against_the_move(
+    committed: CommittedWorld, database_url: str
+) -> None:
+    """The service keeps the case as its last POST read it; another writer (another replica, say) then
+    moves the first sick day. Later POSTs are checked against the case as it is now, either way: an
+    activity before the new first sick day is refused (P6), and one that only the old first sick day
+    refused is stored."""
+    api = Api(committed.client, committed.tenant)
+    case_id = (await api.open_case("2026-01-05"))["id"]
+
+    async def move_first_sick_day(to: str) -> None:
+        writer = await asyncpg.connect(database_url)
+        try:
+            moved, case = date.fromisoformat(to), uuid.UUID(case_id)
+            await writer.execute("UPDATE cases SET first_sick_day = $1 WHERE id = $2", moved, case)
+        finally:
+            await writer.close()
+
+    async def post(on: str) -> httpx.Response:
+        body = {"kind": "employee_contact", "occurred_on": on, "summary": "Call"}
+        return await api.call("POST", f"/cases/{case_id}/activities", json=body, expect=None)
+
+    assert (await post("2026-01-10")).status_code == 201
+    await move_first_sick_day("2026-01-20")
+    refused = await post("2026-01-12")
+    assert (refused.status_code, refused.json().get("rule")) == (409, "P6"), refused.text
+    assert (await post("2026-01-25")).status_code == 201
+    await move_first_sick_day("2026-01-05")
+    assert (await post("2026-01-12")).status_code == 201
+    stored = (await api.call("GET", f"/cases/{case_id}/activities", expect=200)).json()["items"]
+    assert sorted(a["occurred_on"] for a in stored) == ["2026-01-10", "2026-01-12", "2026-01-25"]
