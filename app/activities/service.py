@@ -5,6 +5,8 @@ read it (`records_on_snapshot`); it checks placement (A1), role, dates (P6) and 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import operator
@@ -647,10 +649,10 @@ async def record_batch(
     horizon_days: int,
 ) -> ActivityBatchResult:
     """Many activities across cases with set-based SQL: one locking read of the cases, one of the tracks,
-    one of the stored external ids, one COPY and one INSERT of the activities with their events, and one
-    deadline refresh for the cases whose timeline changed. Every item gets the checks of a single POST;
-    a bad item is reported, not fatal. `raw_items` are a validated ActivityBatch's items, so they have
-    been walked for NUL characters with it."""
+    one of the stored external ids, a COPY and an INSERT of the activities with their events per chunk of
+    INSERT_CHUNK (`PipelinedInsert`), and one deadline refresh for the cases whose timeline changed. Every
+    item gets the checks of a single POST; a bad item is reported, not fatal. `raw_items` are a validated
+    ActivityBatch's items, so they have been walked for NUL characters with it."""
     results: list[BatchItemResult | None] = [None] * len(raw_items)
 
     def fail(index: int, error: DomainError | ApiProblem) -> None:
@@ -686,18 +688,19 @@ async def record_batch(
 
     pending: list[_Pending] = []
     first_in_batch: dict[str, _Pending] = {}
-    for index, item in items:
+
+    def check(index: int, item: ActivityBatchItem) -> _Pending | None:
+        """The item to insert, or None when its result is settled already (a duplicate or a refusal)."""
         digest = content_hash(item)
         try:
             if item.external_id is not None and item.external_id in stored:
                 known = stored[item.external_id]
-                _check_same(
-                    item.external_id, known.id, known.case_id == item.case_id and known.content_hash == digest
-                )
+                same = known.case_id == item.case_id and known.content_hash == digest
+                _check_same(item.external_id, known.id, same)
                 results[index] = BatchItemResult(
                     index=index, status="duplicate", activity_id=known.id, problem=None
                 )
-                continue
+                return None
             if item.external_id is not None and item.external_id in first_in_batch:
                 twin = first_in_batch[item.external_id]
                 same = twin.item.case_id == item.case_id and twin.digest == digest
@@ -705,7 +708,7 @@ async def record_batch(
                 results[index] = BatchItemResult(
                     index=index, status="duplicate", activity_id=twin.row["id"], problem=None
                 )
-                continue
+                return None
             case = cases.get(item.case_id)
             if case is None:
                 raise NotFound(f"No case {item.case_id}.")
@@ -715,15 +718,31 @@ async def record_batch(
             row = new_activity_row(principal, item, case, track, item.track_id, today, digest)
         except (DomainError, ApiProblem) as error:
             fail(index, _located(error, index))
-            continue
+            return None
         entry = _Pending(index, item, digest, row)
-        pending.append(entry)
         if item.external_id is not None:
             first_in_batch[item.external_id] = entry
+        return entry
 
-    inserted: set[uuid.UUID] = set()
+    writer = PipelinedInsert(connection)
+    try:
+        unsent: list[dict[str, Any]] = []
+        for index, item in items:
+            if (entry := check(index, item)) is None:
+                continue
+            pending.append(entry)
+            unsent.append(entry.row)
+            if len(unsent) == INSERT_CHUNK:
+                await writer.send(unsent)
+                unsent = []
+        if unsent:
+            await writer.send(unsent)
+        inserted = await writer.finish()
+    except BaseException:
+        await writer.abandon()
+        raise
+
     if pending:
-        inserted = await copy_activities(session, [entry.row for entry in pending])
         await store_medical_parts(
             session,
             principal.tenant_id,
@@ -804,13 +823,14 @@ CREATE_BATCH_TABLE = (
     "(LIKE activities INCLUDING DEFAULTS, position integer NOT NULL, event_id uuid NOT NULL) "
     "ON COMMIT DELETE ROWS"
 )
-# The activities and, for each one actually inserted, its activity.recorded event (the payload of
-# `recorded_payload`, built here from the inserted row), in one statement: no payload is built or sent
-# per item. Events are inserted in the batch's order, so their clock_timestamp() times keep it.
+# The activities of one chunk (the rows from position $2 on) and, for each one actually inserted, its
+# activity.recorded event (the payload of `recorded_payload`, built here from the inserted row), in one
+# statement: no payload is built or sent per item. Events are inserted in the batch's order, so their
+# clock_timestamp() times keep it.
 INSERT_BATCH_WITH_EVENTS = f"""
 WITH inserted AS (
     INSERT INTO activities ({_COPIED})
-    SELECT {_COPIED} FROM activity_batch_rows ORDER BY position
+    SELECT {_COPIED} FROM activity_batch_rows WHERE position >= $2 ORDER BY position
     ON CONFLICT (tenant_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
     RETURNING id, tenant_id, case_id, track_id, kind, occurred_on
 ), events AS (
@@ -837,20 +857,57 @@ def copy_record(row: dict[str, Any], position: int) -> tuple[Any, ...]:
     return (*values, position, new_id())
 
 
-async def copy_activities(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[uuid.UUID]:
-    """Insert many activities with their events: COPY into a per-connection temporary table, then one
-    INSERT … SELECT … ON CONFLICT DO NOTHING. Returns the ids actually inserted (an external id that a
-    concurrent writer stored first is skipped, not an error)."""
-    driver = await driver_connection(session)
-    await driver.execute(CREATE_BATCH_TABLE)
-    await driver.copy_records_to_table(
-        "activity_batch_rows",
-        records=[copy_record(row, position) for position, row in enumerate(rows)],
-        columns=(*COPY_COLUMNS, "position", "event_id"),
-    )
-    inserted = await driver.fetch(INSERT_BATCH_WITH_EVENTS, EventType.activity_recorded.value)
-    await driver.execute("TRUNCATE activity_batch_rows")
-    return {record["id"] for record in inserted}
+# Rows per INSERT: while PostgreSQL inserts one chunk, the batch's items of the next are checked.
+INSERT_CHUNK = 1000
+
+
+class PipelinedInsert:
+    """A batch's activities and their events inserted in chunks: each chunk is copied into the
+    per-connection temporary table, then its INSERT … SELECT … ON CONFLICT DO NOTHING runs while the caller
+    checks the next chunk's items, so PostgreSQL's half of a batch overlaps the service's half instead of
+    following it. One statement at a time on the connection: a chunk's COPY waits for the INSERT before."""
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+        self.copied = 0
+        self.running: asyncio.Future[list[Any]] | None = None
+        self.inserted: set[uuid.UUID] = set()
+
+    async def send(self, rows: Sequence[dict[str, Any]]) -> None:
+        first = self.copied
+        records = [copy_record(row, first + offset) for offset, row in enumerate(rows)]
+        await self._settle()
+        if first == 0:
+            await self.driver.execute(CREATE_BATCH_TABLE)
+        await self.driver.copy_records_to_table(
+            "activity_batch_rows", records=records, columns=(*COPY_COLUMNS, "position", "event_id")
+        )
+        self.copied += len(records)
+        self.running = asyncio.ensure_future(
+            self.driver.fetch(INSERT_BATCH_WITH_EVENTS, EventType.activity_recorded.value, first)
+        )
+        await asyncio.sleep(0)  # the INSERT's task sends it now, not when the caller next waits
+
+    async def finish(self) -> set[uuid.UUID]:
+        """The ids actually inserted (an external id that a concurrent writer stored first is skipped,
+        not an error)."""
+        await self._settle()
+        if self.copied:
+            await self.driver.execute("TRUNCATE activity_batch_rows")
+        return self.inserted
+
+    async def abandon(self) -> None:
+        """After a failure: wait for the INSERT on its way, so the connection is free for the rollback."""
+        running, self.running = self.running, None
+        if running is not None:
+            running.cancel()
+            with contextlib.suppress(BaseException):
+                await running
+
+    async def _settle(self) -> None:
+        running, self.running = self.running, None
+        if running is not None:
+            self.inserted.update(record["id"] for record in await running)
 
 
 def _conflict(external_id: str, stored_id: uuid.UUID) -> Conflict:

@@ -10,6 +10,7 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 
+from app.activities.service import INSERT_CHUNK
 from app.models.tenants import Role
 from tests.api.scenario import Api
 from tests.conftest import CommittedWorld, TenantKeys
@@ -28,6 +29,20 @@ def contact(case_id: str, n: int, **extra: object) -> dict:
 
 async def post_batch(api: Api, items: list[dict], **kwargs: object) -> httpx.Response:
     return await api.call("POST", "/activities/batch", json={"items": items}, role=Role.integration, **kwargs)
+
+
+async def stored_ids(api: Api, cases: list[str]) -> set[str]:
+    """The ids of every activity stored on these cases, page by page."""
+    stored: set[str] = set()
+    for case in cases:
+        cursor = None
+        while True:
+            params = {"limit": 500, **({"cursor": cursor} if cursor else {})}
+            page = (await api.call("GET", f"/cases/{case}/activities", params=params, expect=200)).json()
+            stored |= {activity["id"] for activity in page["items"]}
+            if not (cursor := page["next_cursor"]):
+                break
+    return stored
 
 
 async def test_a_mixed_batch_gets_a_result_per_item(
@@ -102,6 +117,34 @@ async def test_a_mixed_batch_gets_a_result_per_item(
     assert sorted(a["external_id"] or "" for a in stored) == ["", "script-0", "script-1"]
 
 
+async def test_items_across_insert_chunks_are_checked_against_each_other(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    """A batch with more items than one INSERT takes (INSERT_CHUNK): an item repeating an external id of
+    an earlier chunk is that item's duplicate with the same content and a conflict with other content,
+    and a refused item in a later chunk loses none of the others."""
+    api = Api(client, tenant_a)
+    cases = [(await api.open_case("2026-01-05"))["id"] for _ in range(4)]
+    count = 2 * INSERT_CHUNK + 10
+    items = [contact(cases[n % 4], n) for n in range(count)]
+    same, other, refused = count - 3, count - 2, count - 1
+    items[same] = contact(cases[3 % 4], 3)  # item 3 again: a duplicate of it
+    items[other] = {**contact(cases[5 % 4], 5), "summary": "Other"}  # item 5 with other content
+    items[refused] = {**contact(cases[0], count), "occurred_on": "2026-01-04"}  # before the first sick day
+    body = (await post_batch(api, items, expect=200)).json()
+    results = body["results"]
+    assert (body["created"], body["duplicates"], body["errors"]) == (count - 3, 1, 2)
+    assert [r["index"] for r in results] == list(range(count))
+    assert (results[same]["status"], results[same]["activity_id"]) == ("duplicate", results[3]["activity_id"])
+    conflict, refusal = results[other]["problem"], results[refused]["problem"]
+    assert (conflict["code"], conflict["rule"]) == ("conflict", "A5")
+    assert conflict["activity_id"] == results[5]["activity_id"]
+    assert (refusal["code"], refusal["rule"]) == ("rule-violated", "P6")
+    created = {r["activity_id"] for r in results if r["status"] == "created"}
+    assert len(created) == count - 3
+    assert await stored_ids(api, cases) == created
+
+
 async def test_a_batch_satisfies_deadlines_of_every_case_it_touches(
     client: httpx.AsyncClient, tenant_a: TenantKeys
 ) -> None:
@@ -129,24 +172,18 @@ async def test_too_many_items_is_413(client: httpx.AsyncClient, tenant_a: Tenant
 async def test_the_same_batch_three_times_at_once_is_stored_once(committed: CommittedWorld) -> None:
     api = Api(committed.client, committed.tenant)
     cases = [(await api.open_case("2026-01-05"))["id"] for _ in range(5)]
-    items = [contact(cases[n % 5], n) for n in range(300)]
+    count = 2 * INSERT_CHUNK + 100  # more than one INSERT each
+    items = [contact(cases[n % 5], n) for n in range(count)]
     responses = await asyncio.gather(*(post_batch(api, items, expect=200) for _ in range(3)))
     bodies = [r.json() for r in responses]
     assert sorted((b["created"], b["duplicates"], b["errors"]) for b in bodies) == [
-        (0, 300, 0),
-        (0, 300, 0),
-        (300, 0, 0),
+        (0, count, 0),
+        (0, count, 0),
+        (count, 0, 0),
     ]
     ids = [[r["activity_id"] for r in b["results"]] for b in bodies]
     assert ids[0] == ids[1] == ids[2]
-    total = 0
-    for case in cases:
-        total += len(
-            (await api.call("GET", f"/cases/{case}/activities", params={"limit": 500}, expect=200)).json()[
-                "items"
-            ]
-        )
-    assert total == 300
+    assert await stored_ids(api, cases) == set(ids[0])
 
 
 async def test_batches_share_their_cases_unless_they_change_deadlines(

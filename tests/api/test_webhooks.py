@@ -21,6 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from app.activities.service import INSERT_CHUNK
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.events.catalogue import EventType
@@ -530,7 +531,8 @@ async def test_an_endpoint_failing_every_retry_is_disabled_with_an_event(world: 
 
 async def test_a_batch_emits_its_events_in_the_order_of_its_items(world: World) -> None:
     """Receivers see a batch's activity.recorded events in the order the items were sent: the outbox
-    orders by occurred_at, so no event may carry an earlier time than the one before it in the batch."""
+    orders by occurred_at, so no event may carry an earlier time than the one before it in the batch,
+    also where the batch is inserted in several statements (more items than INSERT_CHUNK)."""
     case_id = (await world.api.open_case((today() - timedelta(days=30)).isoformat()))["id"]
     items = [
         {
@@ -540,11 +542,11 @@ async def test_a_batch_emits_its_events_in_the_order_of_its_items(world: World) 
             "summary": f"Call {n}",
             "external_id": f"order-{n}",
         }
-        for n in range(40)
+        for n in range(2 * INSERT_CHUNK + 40)
     ]
     result = (await world.api.call("POST", "/activities/batch", json={"items": items}, expect=200)).json()
     sent = [r["activity_id"] for r in result["results"]]
-    assert result["created"] == 40
+    assert result["created"] == len(items)
     events = {e.payload["activity_id"]: e.occurred_at for e in await world.events("activity.recorded")}
     times = [events[activity_id] for activity_id in sent]
     assert times == sorted(times)
