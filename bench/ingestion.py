@@ -61,6 +61,7 @@ sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
+import psutil  # noqa: E402
 
 from bench.seed import DEFAULT_ADMIN_URL, BenchCase, Seeded, prepare_database, require_loopback  # noqa: E402
 
@@ -328,7 +329,7 @@ def batch_row(name: str, results: list[BatchResult], wall_s: float, size: int, n
 
 
 async def bench_batches(
-    base_url: str, api_key: str, seeded: Seeded, args: argparse.Namespace, report: Report
+    service: Server, api_key: str, seeded: Seeded, args: argparse.Namespace, report: Report
 ) -> None:
     rng = random.Random(args.seed)
     run_id = f"batch-{uuid.uuid4().hex[:8]}"
@@ -340,11 +341,13 @@ async def bench_batches(
         f"  built {len(bodies)} batch bodies of {args.batch_size:,} items"
         f" in {time.perf_counter() - prepared:.1f}s"
     )
-    await checkpoint(seeded.database_url)
     deadline = time.monotonic() + BATCH_PHASE_LIMIT_S
     headers = {"Authorization": f"Bearer {api_key}"}
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=BATCH_TIMEOUT_S) as client:
+    async with httpx.AsyncClient(
+        base_url=service.base_url, headers=headers, timeout=BATCH_TIMEOUT_S
+    ) as client:
         try:
+            await settle(service, seeded.database_url)
             sequential: list[BatchResult] = []
             started = time.perf_counter()
             for body in bodies[:sequential_n]:
@@ -374,6 +377,7 @@ async def bench_batches(
             return results
 
         rest = bodies[sequential_n:]
+        await settle(service, seeded.database_url)
         started = time.perf_counter()
         streams = await asyncio.gather(stream(rest[:per_stream]), stream(rest[per_stream:]))
         wall = time.perf_counter() - started
@@ -387,6 +391,7 @@ async def bench_batches(
             )
         )
 
+        await settle(service, seeded.database_url)
         started = time.perf_counter()
         replay = await post_batch(client, bodies[0])
         wall = time.perf_counter() - started
@@ -638,6 +643,52 @@ async def checkpoint(database_url: str) -> None:
         await conn.close()
 
 
+WRITTEN_TABLES = ("activities", "outbox_events", "audit_events")
+
+
+async def vacuum_written(database_url: str) -> None:
+    """Vacuum what the runs before wrote, as autovacuum would on a database server: a PostgreSQL with
+    autovacuum off (as this machine's is) keeps every dispatched event's dead row, and the dispatcher
+    slowed each later POST run by scanning them."""
+    conn = await asyncpg.connect(database_url, timeout=10)
+    try:
+        await conn.execute(f"VACUUM (ANALYZE) {', '.join(WRITTEN_TABLES)}")
+    finally:
+        await conn.close()
+
+
+IDLE_CPU_PERCENT = 10.0
+IDLE_QUIET_S = 3
+IDLE_LIMIT_S = 900.0
+
+
+async def wait_idle(server: Server) -> float:
+    """Wait (at most IDLE_LIMIT_S) until the server process used under IDLE_CPU_PERCENT of a core for
+    IDLE_QUIET_S seconds in a row: work it does at start (e.g. the deadline scheduler catching up on a
+    freshly seeded database) must not run during a measurement. Returns the seconds waited."""
+    assert server.process is not None
+    process = psutil.Process(server.process.pid)
+    started = time.monotonic()
+    process.cpu_percent(None)
+    quiet = 0
+    for _ in range(int(IDLE_LIMIT_S)):
+        await asyncio.sleep(1.0)
+        quiet = quiet + 1 if process.cpu_percent(None) < IDLE_CPU_PERCENT else 0
+        if quiet >= IDLE_QUIET_S:
+            break
+    return time.monotonic() - started - IDLE_QUIET_S
+
+
+async def settle(server: Server, database_url: str) -> None:
+    """Before a timed run: the service idle (the outbox events of the run before dispatched), what the
+    runs before wrote vacuumed (as autovacuum would) and the dirty pages flushed."""
+    waited = await wait_idle(server)
+    if waited >= 1:
+        print(f"    the {server.name} was busy for {waited:.0f}s before the run (background work)")
+    await vacuum_written(database_url)
+    await checkpoint(database_url)
+
+
 async def bench_single(
     service: Server,
     ceiling: Server,
@@ -674,7 +725,7 @@ async def bench_single(
             f" at {args.connections} connections ({client})"
         )
         prefix = f"single-{run_id}-{name[:3]}"
-        await checkpoint(seeded.database_url)
+        await settle(server, seeded.database_url)
         result = await load(server, prefix, args.duration)
         results[name] = result
         stored = await count_rows(seeded.database_url, prefix)
@@ -749,7 +800,7 @@ async def run(args: argparse.Namespace) -> None:
             service, ceiling = servers
             print(f"service on {service.base_url}, raw ceiling on {ceiling.base_url}")
             print("batch ingestion (service)")
-            await bench_batches(service.base_url, seeded.api_key, seeded, args, report)
+            await bench_batches(service, seeded.api_key, seeded, args, report)
             print("single POST")
             await bench_single(service, ceiling, seeded, args, client, workdir, report)
         finally:

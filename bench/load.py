@@ -86,7 +86,14 @@ import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 import psutil  # noqa: E402
 
-from bench.ingestion import Server, ceiling_server, checkpoint, service_server  # noqa: E402
+from bench.ingestion import (  # noqa: E402
+    Server,
+    ceiling_server,
+    checkpoint,
+    service_server,
+    vacuum_written,
+    wait_idle,
+)
 from bench.seed import DEFAULT_ADMIN_URL, database_url, issue_key, require_loopback, seeded_tenant  # noqa: E402
 from bench.seed_scale import (  # noqa: E402
     DEFAULT_ACTIVITIES,
@@ -315,27 +322,6 @@ async def run_wrk(
 
 # --- the machine while measuring ------------------------------------------------------------------------
 
-IDLE_CPU_PERCENT = 10.0
-IDLE_QUIET_S = 3
-IDLE_LIMIT_S = 900.0
-
-
-async def wait_idle(server: Server) -> float:
-    """Wait (at most IDLE_LIMIT_S) until the server process used under IDLE_CPU_PERCENT of a core for
-    IDLE_QUIET_S seconds in a row: work it does at start (e.g. the deadline scheduler catching up on a
-    freshly seeded database) must not run during a measurement. Returns the seconds waited."""
-    assert server.process is not None
-    process = psutil.Process(server.process.pid)
-    started = time.monotonic()
-    process.cpu_percent(None)
-    quiet = 0
-    for _ in range(int(IDLE_LIMIT_S)):
-        await asyncio.sleep(1.0)
-        quiet = quiet + 1 if process.cpu_percent(None) < IDLE_CPU_PERCENT else 0
-        if quiet >= IDLE_QUIET_S:
-            break
-    return time.monotonic() - started - IDLE_QUIET_S
-
 
 class CpuMeter:
     """The CPU other processes took from this machine during a measurement, in cores: all busy CPU time
@@ -482,20 +468,6 @@ async def prewarm(database_url: str) -> None:
 
 # What the runs write: the POST path's activities, their events (updated when dispatched) and every
 # request's audit entry.
-WRITTEN_TABLES = ("activities", "outbox_events", "audit_events")
-
-
-async def vacuum_written(database_url: str) -> None:
-    """Vacuum what the runs before wrote, as autovacuum would on a database server: a PostgreSQL with
-    autovacuum off (as this machine's is) keeps every dispatched event's dead row, and the dispatcher
-    slowed each later POST run by scanning them."""
-    conn = await asyncpg.connect(database_url, timeout=10)
-    try:
-        await conn.execute(f"VACUUM (ANALYZE) {', '.join(WRITTEN_TABLES)}")
-    finally:
-        await conn.close()
-
-
 async def bench_path(
     ctx: Context, path: HotPath, service: Server, ceiling: Server, args: argparse.Namespace, db_url: str
 ) -> PathFigures:
