@@ -897,7 +897,8 @@ class PipelinedInsert:
         return self.inserted
 
     async def abandon(self) -> None:
-        """After a failure: wait for the INSERT on its way, so the connection is free for the rollback."""
+        """After a failure: cancel the INSERT on its way and wait until it has stopped, so the connection
+        is free for the rollback."""
         running, self.running = self.running, None
         if running is not None:
             running.cancel()
