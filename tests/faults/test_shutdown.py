@@ -43,12 +43,17 @@ async def hold_case(database_url: str, case_id: str) -> asyncpg.Connection:
 
 
 async def batches_waiting_for_a_lock(database_url: str) -> int:
+    return await service_backends(database_url, "wait_event_type = 'Lock'")
+
+
+async def service_backends(database_url: str, condition: str) -> int:
+    """How many of the service's connections to the database meet `condition` (SQL on pg_stat_activity)."""
     connection = await asyncpg.connect(database_url)
     try:
         return int(
             await connection.fetchval(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'poortwachter' "
-                "AND datname = current_database() AND wait_event_type = 'Lock'"
+                f"AND datname = current_database() AND {condition}"
             )
         )
     finally:
@@ -56,18 +61,9 @@ async def batches_waiting_for_a_lock(database_url: str) -> int:
 
 
 async def writes_in_flight(database_url: str) -> int:
-    """How many of the service's connections hold a transaction that has written something: with the
-    event worker off, each is a batch request the service has started."""
-    connection = await asyncpg.connect(database_url)
-    try:
-        return int(
-            await connection.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'poortwachter' "
-                "AND datname = current_database() AND backend_xid IS NOT NULL"
-            )
-        )
-    finally:
-        await connection.close()
+    """With the event worker off, each connection holding a transaction that has written is a batch request
+    the service has started."""
+    return await service_backends(database_url, "backend_xid IS NOT NULL")
 
 
 async def stored_per_batch(database_url: str, run: str) -> dict[int, int]:
