@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import uuid
 
+import uuid_utils
 from uuid_utils.compat import uuid7
 
 
 def new_id() -> uuid.UUID:
     """A new row id (standard library `uuid.UUID`, version 7)."""
     return uuid7()
+
+
+def uuid7_native() -> uuid_utils.UUID:
+    """A new row id as uuid-utils' own UUID (about ten times faster to make than `new_id`), for ids that
+    go straight to the database driver, which sends any UUID's `bytes`."""
+    return uuid_utils.uuid7()

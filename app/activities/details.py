@@ -676,9 +676,10 @@ def validate_details(kind: ActivityKind, raw: Mapping[str, Any] | None) -> Stric
     return DETAILS_MODELS[ActivityKind(kind)].model_validate({} if raw is None else raw)
 
 
-def details_json(details: StrictModel) -> dict[str, Any]:
-    """The JSON form to store: JSON types only (dates as ISO strings), unset optional fields left out."""
-    return details.model_dump(mode="json", exclude_none=True)
+def details_json(details: StrictModel) -> str:
+    """The JSON text to store (dates as ISO strings, unset optional fields left out), serialised once by
+    pydantic's own encoder: the write paths send it as is, a batch thousands of times."""
+    return details.model_dump_json(exclude_none=True)
 
 
 def _filled(text: str | None) -> bool:

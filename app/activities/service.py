@@ -42,7 +42,7 @@ from app.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.events.catalogue import EventType
 from app.events.service import event_row
 from app.http import decode_cursor, encode_cursor
-from app.ids import new_id
+from app.ids import new_id, uuid7_native
 from app.models.activities import Activity
 from app.models.cases import Case
 from app.models.medical import ActivityMedicalPart
@@ -223,7 +223,6 @@ def _insert_values(row: dict[str, Any]) -> list[Any]:
     """The parameters of `_activity_and_event`: the activity's and its event's."""
     event = event_row(row["tenant_id"], EventType.activity_recorded, recorded_payload(row))
     values = [row[column] for column in INSERTED_COLUMNS]
-    values[INSERTED_COLUMNS.index("details")] = json.dumps(row["details"])
     return [*values, event["id"], event["type"], json.dumps(event["payload"])]
 
 
@@ -846,15 +845,13 @@ SELECT id FROM inserted
 
 
 _copied_values = operator.itemgetter(*COPY_COLUMNS)
-_DETAILS = COPY_COLUMNS.index("details")
 
 
 def copy_record(row: dict[str, Any], position: int) -> tuple[Any, ...]:
-    """A row of `activity_batch_rows`: the activity's columns (details as JSON text), its position and
-    its event's id."""
-    values = list(_copied_values(row))
-    values[_DETAILS] = json.dumps(values[_DETAILS])
-    return (*values, position, new_id())
+    """A row of `activity_batch_rows`: the activity's columns, its position and its event's id. The event
+    id is uuid-utils' own UUID (the driver sends its bytes): it never comes back to Python, so it skips
+    the conversion to `uuid.UUID` that `new_id` makes."""
+    return (*_copied_values(row), position, uuid7_native())
 
 
 # Rows per INSERT: while PostgreSQL inserts one chunk, the batch's items of the next are checked.
