@@ -127,7 +127,7 @@ LOCK_CASE = "SELECT id, first_sick_day, status FROM cases WHERE id = $1 AND tena
 # other batch takes them FOR SHARE: that still holds off a change to a case (closing it, another first
 # sick day) and a single POST under the lock, but lets such batches (and single POSTs without the lock)
 # on the same cases run side by side (racing inserts of one external id meet in its unique index: ON
-# CONFLICT in `copy_activities`).
+# CONFLICT in `INSERT_BATCH_WITH_EVENTS`).
 LOCK_CASES = {
     mode: f"""
 SELECT id, first_sick_day, status FROM cases WHERE tenant_id = $1 AND id = ANY($2::uuid[])
