@@ -13,6 +13,8 @@ import asyncpg
 import httpx
 from asyncpg.transaction import Transaction
 
+from app.activities.schemas import ActivityBatchItem
+from app.activities.service import content_hash
 from app.models.tenants import Role
 from tests.api.scenario import Api
 from tests.conftest import CommittedWorld
@@ -142,6 +144,67 @@ async def test_an_external_id_stored_by_a_twin_on_another_case_meanwhile_is_a_co
     assert response.status_code == 409, response.text
     assert (response.json()["code"], response.json()["activity_id"]) == ("conflict", str(twin_id))
     assert (await api.call("GET", f"/cases/{case_id}/activities", expect=200)).json()["items"] == []
+
+
+async def test_a_batch_whose_external_ids_twins_store_meanwhile_answers_with_the_twins(
+    committed: CommittedWorld, database_url: str
+) -> None:
+    """Two twins insert a batch's external ids after the batch read the stored ones: its INSERT waits in
+    the unique index, skips both rows once they commit, and each item answers as a retry would (A5): the
+    twin with the same content is a duplicate of it, the one with other content a conflict naming it. The
+    batch's other item is stored; the twins are not stored again."""
+    api = Api(committed.client, committed.tenant)
+    case_id = (await api.open_case("2026-01-05"))["id"]
+
+    def item(external_id: str) -> dict[str, str]:
+        return {
+            "case_id": case_id,
+            "kind": "employee_contact",
+            "occurred_on": "2026-03-02",
+            "summary": "Call",
+            "external_id": external_id,
+        }
+
+    same_content = content_hash(ActivityBatchItem.model_validate(item("twin-same")))
+    same_twin, other_twin = uuid.uuid4(), uuid.uuid4()
+    twin = await asyncpg.connect(database_url)
+    try:
+        transaction = twin.transaction()
+        await transaction.start()
+        for twin_id, external_id, digest in (
+            (same_twin, "twin-same", same_content),
+            (other_twin, "twin-other", "x"),
+        ):
+            await twin.execute(
+                "INSERT INTO activities (id, tenant_id, case_id, kind, occurred_on, summary, external_id,"
+                " content_hash, recorded_by_role)"
+                " VALUES ($1, $2, $3, 'employee_contact', '2026-03-02', 'Call', $4, $5, 'integration')",
+                twin_id,
+                committed.tenant.tenant_id,
+                uuid.UUID(case_id),
+                external_id,
+                digest,
+            )
+        items = [item("twin-same"), item("twin-other"), item("batch-own")]
+        batch = api.call(
+            "POST", "/activities/batch", json={"items": items}, role=Role.integration, expect=None
+        )
+        response = await answered_after(batch, transaction, "the twins' inserts")
+    finally:
+        await twin.close()
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["created"], body["duplicates"], body["errors"]) == (1, 1, 1)
+    duplicate, conflict, created = body["results"]
+    assert (duplicate["status"], duplicate["activity_id"]) == ("duplicate", str(same_twin))
+    assert conflict["status"] == "error" and conflict["activity_id"] is None
+    assert (conflict["problem"]["code"], conflict["problem"]["rule"]) == ("conflict", "A5")
+    assert conflict["problem"]["activity_id"] == str(other_twin)
+    assert created["status"] == "created"
+    stored = (await api.call("GET", f"/cases/{case_id}/activities", expect=200)).json()["items"]
+    assert sorted(a["id"] for a in stored) == sorted(
+        [str(same_twin), str(other_twin), created["activity_id"]]
+    )
 
 
 async def test_a_first_sick_day_moved_while_a_post_waits_refuses_the_activity(
