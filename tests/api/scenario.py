@@ -10,6 +10,18 @@ from app.models.tenants import Role
 from tests.conftest import TenantKeys
 
 
+def contact_item(case_id: str, n: int, **extra: Any) -> dict[str, Any]:
+    """A batch item: an employee contact on the case, with its own external id."""
+    return {
+        "case_id": case_id,
+        "kind": "employee_contact",
+        "occurred_on": "2026-03-02",
+        "external_id": f"script-{n}",
+        "summary": f"Call {n}",
+        **extra,
+    }
+
+
 class Api:
     def __init__(self, client: httpx.AsyncClient, tenant: TenantKeys) -> None:
         self.client = client

@@ -12,19 +12,8 @@ from fastapi import FastAPI
 
 from app.activities.service import INSERT_CHUNK
 from app.models.tenants import Role
-from tests.api.scenario import Api
+from tests.api.scenario import Api, contact_item
 from tests.conftest import CommittedWorld, TenantKeys
-
-
-def contact(case_id: str, n: int, **extra: object) -> dict:
-    return {
-        "case_id": case_id,
-        "kind": "employee_contact",
-        "occurred_on": "2026-03-02",
-        "external_id": f"script-{n}",
-        "summary": f"Call {n}",
-        **extra,
-    }
 
 
 async def post_batch(api: Api, items: list[dict], **kwargs: object) -> httpx.Response:
@@ -52,18 +41,18 @@ async def test_a_mixed_batch_gets_a_result_per_item(
     case = (await api.open_case("2026-01-05"))["id"]
     other_tenants_case = (await Api(client, tenant_b).open_case("2026-01-05"))["id"]
     track = (await api.start_track(case, "track_2", "2026-06-01")).json()["id"]
-    single = {key: value for key, value in contact(case, 0).items() if key != "case_id"}
+    single = {key: value for key, value in contact_item(case, 0).items() if key != "case_id"}
     await api.call("POST", f"/cases/{case}/activities", json=single, expect=201)
     items = [
-        contact(case, 1),  # 0 created
-        contact("00000000-0000-0000-0000-000000000000", 2),  # 1 unknown case
-        contact(other_tenants_case, 3),  # 2 another tenant's case: not found
-        {**contact(case, 4), "kind": "lunch"},  # 3 invalid kind
-        {**contact(case, 5), "occurred_on": "2026-01-04"},  # 4 before the first sick day (P6)
-        {**contact(case, 6), "occurred_on": "2026-02-30"},  # 5 not a date
-        contact(case, 0),  # 6 stored before with the same content: duplicate
-        {**contact(case, 0), "summary": "Other"},  # 7 stored before with other content: conflict
-        contact(case, 1),  # 8 the same as item 0: duplicate of it
+        contact_item(case, 1),  # 0 created
+        contact_item("00000000-0000-0000-0000-000000000000", 2),  # 1 unknown case
+        contact_item(other_tenants_case, 3),  # 2 another tenant's case: not found
+        {**contact_item(case, 4), "kind": "lunch"},  # 3 invalid kind
+        {**contact_item(case, 5), "occurred_on": "2026-01-04"},  # 4 before the first sick day (P6)
+        {**contact_item(case, 6), "occurred_on": "2026-02-30"},  # 5 not a date
+        contact_item(case, 0),  # 6 stored before with the same content: duplicate
+        {**contact_item(case, 0), "summary": "Other"},  # 7 stored before with other content: conflict
+        contact_item(case, 1),  # 8 the same as item 0: duplicate of it
         {
             "case_id": case,
             "kind": "job_application",
@@ -79,7 +68,7 @@ async def test_a_mixed_batch_gets_a_result_per_item(
             "details": {"employer": "X", "vacancy": "Planner", "result": "pending"},
         },  # 10 created
         {"case_id": case, "kind": "problem_analysis", "occurred_on": "2026-02-01"},  # 11 physician only
-        {**contact(case, 12), "colour": "red"},  # 12 unknown field
+        {**contact_item(case, 12), "colour": "red"},  # 12 unknown field
     ]
     response = await post_batch(api, items, expect=200)
     body = response.json()
@@ -126,11 +115,14 @@ async def test_items_across_insert_chunks_are_checked_against_each_other(
     api = Api(client, tenant_a)
     cases = [(await api.open_case("2026-01-05"))["id"] for _ in range(4)]
     count = 2 * INSERT_CHUNK + 10
-    items = [contact(cases[n % 4], n) for n in range(count)]
+    items = [contact_item(cases[n % 4], n) for n in range(count)]
     same, other, refused = count - 3, count - 2, count - 1
-    items[same] = contact(cases[3 % 4], 3)  # item 3 again: a duplicate of it
-    items[other] = {**contact(cases[5 % 4], 5), "summary": "Other"}  # item 5 with other content
-    items[refused] = {**contact(cases[0], count), "occurred_on": "2026-01-04"}  # before the first sick day
+    items[same] = contact_item(cases[3 % 4], 3)  # item 3 again: a duplicate of it
+    items[other] = {**contact_item(cases[5 % 4], 5), "summary": "Other"}  # item 5 with other content
+    items[refused] = {
+        **contact_item(cases[0], count),
+        "occurred_on": "2026-01-04",
+    }  # before the first sick day
     body = (await post_batch(api, items, expect=200)).json()
     results = body["results"]
     assert (body["created"], body["duplicates"], body["errors"]) == (count - 3, 1, 2)
@@ -173,7 +165,7 @@ async def test_the_same_batch_three_times_at_once_is_stored_once(committed: Comm
     api = Api(committed.client, committed.tenant)
     cases = [(await api.open_case("2026-01-05"))["id"] for _ in range(5)]
     count = 2 * INSERT_CHUNK + 100  # more than one INSERT each
-    items = [contact(cases[n % 5], n) for n in range(count)]
+    items = [contact_item(cases[n % 5], n) for n in range(count)]
     responses = await asyncio.gather(*(post_batch(api, items, expect=200) for _ in range(3)))
     bodies = [r.json() for r in responses]
     assert sorted((b["created"], b["duplicates"], b["errors"]) for b in bodies) == [
@@ -212,10 +204,10 @@ async def test_batches_share_their_cases_unless_they_change_deadlines(
             assert (await asyncio.wait_for(batch, 10)).json()["created"] == len(items)
 
         shared = await hold("SHARE")
-        beside = await asyncio.wait_for(post_batch(api, [contact(case, 1)], expect=200), 10)
+        beside = await asyncio.wait_for(post_batch(api, [contact_item(case, 1)], expect=200), 10)
         assert beside.json()["created"] == 1
-        await waits_for(shared, [notification, contact(case, 2)])
-        await waits_for(await hold("UPDATE"), [contact(case, 3)])
+        await waits_for(shared, [notification, contact_item(case, 2)])
+        await waits_for(await hold("UPDATE"), [contact_item(case, 3)])
     finally:
         await holder.close()
 
