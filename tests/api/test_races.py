@@ -16,7 +16,7 @@ from asyncpg.transaction import Transaction
 from app.activities.schemas import ActivityBatchItem
 from app.activities.service import content_hash
 from app.models.tenants import Role
-from tests.api.scenario import Api
+from tests.api.scenario import Api, contact_item
 from tests.conftest import CommittedWorld
 
 RACERS = 20
@@ -31,6 +31,32 @@ async def answered_after(
     assert not sent.done(), f"the request did not wait for {held}"
     await transaction.commit()
     return await asyncio.wait_for(sent, 10)
+
+
+async def insert_twin(
+    twin: asyncpg.Connection,
+    tenant_id: uuid.UUID,
+    case_id: str,
+    external_id: str,
+    digest: str,
+    occurred_on: date,
+    summary: str | None = None,
+) -> uuid.UUID:
+    """Another writer's employee contact under `external_id`, inserted on `twin` (its transaction open)."""
+    twin_id = uuid.uuid4()
+    await twin.execute(
+        "INSERT INTO activities (id, tenant_id, case_id, kind, occurred_on, summary, external_id,"
+        " content_hash, recorded_by_role)"
+        " VALUES ($1, $2, $3, 'employee_contact', $4, $5, $6, $7, 'integration')",
+        twin_id,
+        tenant_id,
+        uuid.UUID(case_id),
+        occurred_on,
+        summary,
+        external_id,
+        digest,
+    )
+    return twin_id
 
 
 async def test_twenty_simultaneous_track_2_starts_give_exactly_one(committed: CommittedWorld) -> None:
@@ -123,18 +149,12 @@ async def test_an_external_id_stored_by_a_twin_on_another_case_meanwhile_is_a_co
     once the twin commits, answers 409 naming the twin's activity (A5), not a database error."""
     api = Api(committed.client, committed.tenant)
     case_id, other_case_id = [(await api.open_case("2026-01-05"))["id"] for _ in range(2)]
-    twin_id = uuid.uuid4()
     twin = await asyncpg.connect(database_url)
     try:
         transaction = twin.transaction()
         await transaction.start()
-        await twin.execute(
-            "INSERT INTO activities (id, tenant_id, case_id, kind, occurred_on, external_id, content_hash,"
-            " recorded_by_role)"
-            " VALUES ($1, $2, $3, 'employee_contact', '2026-01-08', 'run-8', 'x', 'integration')",
-            twin_id,
-            committed.tenant.tenant_id,
-            uuid.UUID(other_case_id),
+        twin_id = await insert_twin(
+            twin, committed.tenant.tenant_id, other_case_id, "run-8", "x", date(2026, 1, 8)
         )
         body = {"kind": "employee_contact", "occurred_on": "2026-01-08", "external_id": "run-8"}
         post = api.call("POST", f"/cases/{case_id}/activities", json=body, expect=None)
@@ -156,38 +176,25 @@ async def test_a_batch_whose_external_ids_twins_store_meanwhile_answers_with_the
     api = Api(committed.client, committed.tenant)
     case_id = (await api.open_case("2026-01-05"))["id"]
 
-    def item(external_id: str) -> dict[str, str]:
-        return {
-            "case_id": case_id,
-            "kind": "employee_contact",
-            "occurred_on": "2026-03-02",
-            "summary": "Call",
-            "external_id": external_id,
-        }
-
-    same_content = content_hash(ActivityBatchItem.model_validate(item("twin-same")))
-    same_twin, other_twin = uuid.uuid4(), uuid.uuid4()
+    same, other, own = (contact_item(case_id, n) for n in range(3))
+    same_content = content_hash(ActivityBatchItem.model_validate(same))
     twin = await asyncpg.connect(database_url)
     try:
         transaction = twin.transaction()
         await transaction.start()
-        for twin_id, external_id, digest in (
-            (same_twin, "twin-same", same_content),
-            (other_twin, "twin-other", "x"),
-        ):
-            await twin.execute(
-                "INSERT INTO activities (id, tenant_id, case_id, kind, occurred_on, summary, external_id,"
-                " content_hash, recorded_by_role)"
-                " VALUES ($1, $2, $3, 'employee_contact', '2026-03-02', 'Call', $4, $5, 'integration')",
-                twin_id,
-                committed.tenant.tenant_id,
-                uuid.UUID(case_id),
-                external_id,
-                digest,
+        stored_on = date.fromisoformat(same["occurred_on"])
+        same_twin, other_twin = [
+            await insert_twin(
+                twin, committed.tenant.tenant_id, case_id, item["external_id"], digest, stored_on
             )
-        items = [item("twin-same"), item("twin-other"), item("batch-own")]
+            for item, digest in ((same, same_content), (other, "x"))
+        ]
         batch = api.call(
-            "POST", "/activities/batch", json={"items": items}, role=Role.integration, expect=None
+            "POST",
+            "/activities/batch",
+            json={"items": [same, other, own]},
+            role=Role.integration,
+            expect=None,
         )
         response = await answered_after(batch, transaction, "the twins' inserts")
     finally:
