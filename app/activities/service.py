@@ -749,9 +749,9 @@ async def record_batch(
     else:
         stored_now = [entry for entry in pending if entry.row["id"] in inserted]
         lost = [entry for entry in pending if entry.row["id"] not in inserted]
-    medical = [(entry.row["id"], entry.item.medical) for entry in stored_now if entry.item.medical]
-    if medical:
-        await store_medical_parts(session, principal.tenant_id, medical)
+    await store_medical_parts(
+        session, principal.tenant_id, [(entry.row["id"], entry.item.medical) for entry in stored_now]
+    )
     for entry in stored_now:
         results[entry.index] = BatchItemResult.model_construct(
             index=entry.index, status="created", activity_id=entry.row["id"], problem=None

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.employees.service import purge_closed_before
 from app.models.tenants import Role
-from tests.api.scenario import Api
+from tests.api.scenario import Api, contact_item
 from tests.conftest import TenantKeys
 
 MARKER = "MedicalMarker-Hernia-4711"
@@ -80,6 +80,55 @@ async def test_only_the_physician_writes_a_medical_part(
         "POST", f"/cases/{case_id}/activities", json=body, role=Role.occupational_physician
     )
     assert wrong_kind.status_code == 422 and wrong_kind.json()["rule"] == "A3"
+
+
+async def test_a_batch_stores_the_physicians_medical_parts_apart(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    """A physician's batch keeps each medical part as a single POST does: the physician reads it back on
+    the activity, no other role sees it, and the batch's own answer carries none. Another role's item with
+    a medical part is refused (A3) without losing the batch's other items."""
+    api = Api(client, tenant_a)
+    case_id = (await api.open_case("2026-01-05"))["id"]
+
+    def analysis(n: int, **extra: Any) -> dict[str, Any]:
+        return {
+            "case_id": case_id,
+            "kind": "problem_analysis",
+            "occurred_on": "2026-02-10",
+            "details": {"functional_limitations": "No lifting"},
+            "external_id": f"analysis-{n}",
+            **extra,
+        }
+
+    items = [analysis(1, medical={"diagnosis": MARKER}), analysis(2)]
+    answer = await api.call(
+        "POST", "/activities/batch", json={"items": items}, role=Role.occupational_physician, expect=200
+    )
+    assert MARKER not in answer.text
+    with_part, without_part = (result["activity_id"] for result in answer.json()["results"])
+    for role in Role:
+        response = await api.call("GET", f"/activities/{with_part}", role=role)
+        if response.status_code in (403, 404):
+            continue  # not this role's to read (a coach reads its own provider's tracks only)
+        assert response.status_code == 200, (role, response.text)
+        if role is Role.occupational_physician:
+            assert response.json()["medical"]["diagnosis"] == MARKER
+        else:
+            assert MARKER not in response.text, role
+    unmarked = await api.call("GET", f"/activities/{without_part}", role=Role.occupational_physician)
+    assert "medical" not in unmarked.json()
+
+    refused = await api.call(
+        "POST",
+        "/activities/batch",
+        json={"items": [contact_item(case_id, 3, medical={"notes": MARKER}), contact_item(case_id, 4)]},
+        role=Role.case_manager,
+        expect=200,
+    )
+    first, second = refused.json()["results"]
+    assert (first["status"], first["problem"]["code"]) == ("error", "forbidden")
+    assert second["status"] == "created"
 
 
 async def test_the_audit_log_cannot_be_changed(
