@@ -47,6 +47,8 @@ from app.webhooks.router import router as webhooks_router
 from app.webhooks.worker import EventWorker
 
 API_PREFIX = "/api/v1"
+# Objects allocated between two young collections (CPython's default is 700); see the lifespan.
+GC_YOUNG_THRESHOLD = 50_000
 
 DESCRIPTION = """\
 Manage sick employees' return to work under the Dutch **Wet verbetering poortwachter**: cases, the
@@ -146,6 +148,9 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         # Everything built at start-up lives as long as the process: keep it out of the collector's
         # full passes, which otherwise show up as latency spikes (seen in the report benchmark's p95).
         gc.freeze()
+        # A young collection every 700 new objects walks a batch's thousands of live items again and again:
+        # 15-20 ms of a 5,000-item batch's 130 ms of CPU. Acyclic garbage is freed at once either way.
+        gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
         try:
             yield
         finally:
