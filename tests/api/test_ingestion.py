@@ -248,6 +248,22 @@ async def test_idempotency_key_replays_and_refuses_reuse(
     assert replay.json()["id"] == opened.json()["id"]
 
 
+async def test_a_batch_with_an_idempotency_key_is_replayed_as_answered(
+    client: httpx.AsyncClient, tenant_a: TenantKeys
+) -> None:
+    api = Api(client, tenant_a)
+    case = (await api.open_case("2026-01-05"))["id"]
+    items = [contact_item(case, 1), {**contact_item(case, 2), "occurred_on": "2025-12-01"}]
+    headers = {"Idempotency-Key": "batch-1"}
+    first = await post_batch(api, items, headers=headers, expect=200)
+    assert [r["status"] for r in first.json()["results"]] == ["created", "error"]
+    # A retry gets the first answer itself (the same error, "created" rather than "duplicate").
+    again = await post_batch(api, items, headers=headers, expect=200)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert len(await stored_ids(api, [case])) == 1
+
+
 async def test_concurrent_requests_with_one_key_run_once(committed: CommittedWorld) -> None:
     api = Api(committed.client, committed.tenant)
     case = (await api.open_case("2026-01-05"))["id"]
