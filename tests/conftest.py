@@ -155,6 +155,7 @@ class CommittedWorld:
 
     client: httpx.AsyncClient
     tenant: TenantKeys
+    app: FastAPI
 
 
 @pytest.fixture
@@ -175,7 +176,7 @@ async def committed(settings: Settings) -> AsyncIterator[CommittedWorld]:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield CommittedWorld(client=client, tenant=tenant)
+            yield CommittedWorld(client=client, tenant=tenant, app=app)
     finally:
         from sqlalchemy import delete
 
