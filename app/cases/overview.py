@@ -17,14 +17,13 @@ from app.domain import timeline as tl
 from app.domain import tracks as track_rules
 from app.domain.errors import NotFound
 from app.timeline.schemas import DeadlineRead
-from app.timeline.service import TIMELINE_INPUT_ARRAYS, TIMELINE_INPUT_KIND_LIST, build_case_input, input_rows
+from app.timeline.service import TIMELINE_INPUT_ARRAYS, build_case_input, input_rows
 
 NEXT_DEADLINES = 5
 OPEN_STATUSES = frozenset({"overdue", "due_soon", "upcoming"})
 
 # Everything GET /cases/{id} shows, in one statement: the case, the timeline's inputs, the tracks with
-# their current phase and the activity dates the soft rules read. $1 case, $2 timeline input kinds,
-# $3 tenant, $4 as_of.
+# their current phase and the activity dates the soft rules read. $1 case, $2 tenant, $3 as_of.
 _CASE_COLUMNS = """
 SELECT c.id, c.employee_ref, c.employee_display_name, c.first_sick_day, c.case_manager,
     c.long_term_expected_on, c.employment_ends_on, c.safety_net, c.work_accident, c.third_party_liability,
@@ -39,12 +38,12 @@ _OVERVIEW_EXTRAS = """,
     (SELECT min(a.occurred_on) FROM activities AS a
      WHERE a.case_id = c.id AND a.kind = 'labour_expert_assessment') AS first_labour_expert_assessment_on,
     (SELECT max(a.occurred_on) FROM tracks AS t JOIN activities AS a ON a.track_id = t.id
-     WHERE t.case_id = c.id AND t.kind = 'track_1' AND a.occurred_on <= $4) AS last_track_1_activity_on
-FROM cases AS c WHERE c.id = $1 AND c.tenant_id = $3
+     WHERE t.case_id = c.id AND t.kind = 'track_1' AND a.occurred_on <= $3) AS last_track_1_activity_on
+FROM cases AS c WHERE c.id = $1 AND c.tenant_id = $2
 """
 CASE_OVERVIEW = _CASE_COLUMNS + TIMELINE_INPUT_ARRAYS + _OVERVIEW_EXTRAS
 CASE_OVERVIEW_AUDITED = audit.with_success_entry(
-    CASE_OVERVIEW, "SELECT 1 FROM cases WHERE id = $1 AND tenant_id = $3", 5
+    CASE_OVERVIEW, "SELECT 1 FROM cases WHERE id = $1 AND tenant_id = $2", 4
 )
 
 
@@ -62,7 +61,7 @@ async def case_detail(
     session: AsyncSession, tenant_id: uuid.UUID, case_id: uuid.UUID, as_of: date, horizon_days: int
 ) -> CaseDetail:
     row = await audit.fetchrow_with_success_entry(
-        session, CASE_OVERVIEW, CASE_OVERVIEW_AUDITED, case_id, TIMELINE_INPUT_KIND_LIST, tenant_id, as_of
+        session, CASE_OVERVIEW, CASE_OVERVIEW_AUDITED, case_id, tenant_id, as_of
     )
     if row is None:
         raise NotFound(f"No case {case_id}.")

@@ -45,6 +45,20 @@ EVENT_KINDS: Final = (
     "riv_submission",
     "early_iva_application",
 )
+# Activity kinds that carry timeline inputs other than plain events: an extension (T10), a sanction
+# (T11), a waived deadline and a return to work (the case's end).
+VOLUNTARY_EXTENSION_KIND: Final = "voluntary_extension"
+WAGE_SANCTION_KIND: Final = "wage_sanction"
+DEADLINE_WAIVER_KIND: Final = "deadline_waiver"
+WORK_RESUMPTION_KIND: Final = "work_resumption"
+# Every activity kind the timeline reads.
+TIMELINE_INPUT_KINDS: Final = (
+    *EVENT_KINDS,
+    VOLUNTARY_EXTENSION_KIND,
+    WAGE_SANCTION_KIND,
+    DEADLINE_WAIVER_KIND,
+    WORK_RESUMPTION_KIND,
+)
 
 # Pseudo kinds: facts that are not activities but satisfy or anchor an entry.
 TRACK_2_STARTED: Final = "track_2_started"
