@@ -87,14 +87,14 @@ async def list_cases(
     responses=problem_responses(401, 404, 422),
     summary="Read a case: its clock, tracks, next deadlines and warnings as of a day",
 )
-async def read_case(
-    case_id: uuid.UUID, request: Request, response: Response, as_of: AsOfQuery = None
-) -> CaseDetail:
-    # A hot path: the session and key read directly, two dependencies fewer to resolve per request.
+async def read_case(case_id: uuid.UUID, request: Request, as_of: AsOfQuery = None) -> Response:
+    # A hot path: the session and key read directly, two dependencies fewer to resolve per request; the
+    # answer, valid as built, serialised straight from its model rather than validated again.
     session, principal = await current_session(request), await current_principal(request)
     detail = await case_detail(session, principal.tenant_id, case_id, as_of or today(), horizon_days(request))
+    response = Response(detail.model_dump_json(), media_type="application/json")
     set_etag(response, detail.version)
-    return detail
+    return response
 
 
 @router.patch(
