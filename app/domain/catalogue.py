@@ -45,8 +45,8 @@ EVENT_KINDS: Final = (
     "riv_submission",
     "early_iva_application",
 )
-# Activity kinds that carry timeline inputs other than plain events: an extension (T10), a sanction
-# (T11), a waived deadline and a return to work (the case's end).
+# Activity kinds that carry timeline inputs other than plain events: the two that move the end of the
+# waiting period (P12), a waived deadline and a return to work.
 VOLUNTARY_EXTENSION_KIND: Final = "voluntary_extension"
 WAGE_SANCTION_KIND: Final = "wage_sanction"
 DEADLINE_WAIVER_KIND: Final = "deadline_waiver"
