@@ -34,7 +34,7 @@ from app.activities.schemas import (
 from app.audit import service as audit
 from app.cases.service import get_case
 from app.db import attributes, driver_connection
-from app.domain import activity_kinds
+from app.domain import activity_kinds, catalogue
 from app.domain import phases as phase_rules
 from app.domain import tracks as track_rules
 from app.domain.activity_kinds import ActivityKind, TrackKind, TrackStatus
@@ -51,10 +51,10 @@ from app.models.tracks import Track
 from app.problems import ApiProblem, forbidden, invalid_input, problem_for
 from app.schemas import NUL_CHECKED
 from app.security import Principal
-from app.timeline.service import TIMELINE_INPUT_KINDS, refresh_case_deadlines, refresh_deadlines
+from app.timeline.service import refresh_case_deadlines, refresh_deadlines
 
 # Kinds whose records change the timeline.
-TIMELINE_KINDS = frozenset(TIMELINE_INPUT_KINDS)
+TIMELINE_KINDS = frozenset(catalogue.TIMELINE_INPUT_KINDS)
 
 
 class CaseSnapshot(Protocol):

@@ -27,7 +27,12 @@ def updated_at() -> Mapped[datetime]:
     )
 
 
+def sql_in(column: str, values: Iterable[str]) -> str:
+    """`column IN ('a', 'b', …)` for constants of ours (kinds, roles), never for a client's input."""
+    allowed = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({allowed})"
+
+
 def one_of(column: str, values: Iterable[str], name: str) -> CheckConstraint:
     """Enums are stored as text with a check constraint (easy to extend, readable in SQL)."""
-    allowed = ", ".join(f"'{value}'" for value in values)
-    return CheckConstraint(text(f"{column} IN ({allowed})"), name=name)
+    return CheckConstraint(text(sql_in(column, values)), name=name)

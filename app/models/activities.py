@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db import Base
 from app.domain import catalogue
 from app.domain.activity_kinds import ActivityKind
-from app.models._types import created_at, one_of, updated_at, uuid_pk
+from app.models._types import created_at, one_of, sql_in, updated_at, uuid_pk
 from app.models.tenants import Role
 
 # The kinds a case's activities are looked up by (GET /cases/{id}, its timeline, every deadline refresh):
@@ -43,7 +43,7 @@ class Activity(Base):
             "case_id",
             "kind",
             "occurred_on",
-            postgresql_where=text("kind IN (" + ", ".join(f"'{kind}'" for kind in KINDS_READ_BY_KIND) + ")"),
+            postgresql_where=text(sql_in("kind", KINDS_READ_BY_KIND)),
         ),
         # Only the activities of a track: most are the case's own (track_id NULL), and no query looks
         # those up by track, so leaving them out spares each such insert an index entry.

@@ -23,15 +23,10 @@ from app.domain.tracks import is_satisfactory_result
 from app.events.catalogue import EventType
 from app.events.service import emit_many, event_row
 from app.ids import new_id
+from app.models._types import sql_in
 from app.models.cases import Case, CaseStatus
 from app.models.deadlines import StoredDeadline
 from app.timeline.schemas import TimelinePreviewRequest, TimelineRead
-
-VOLUNTARY_EXTENSION_KIND = catalogue.VOLUNTARY_EXTENSION_KIND
-WAGE_SANCTION_KIND = catalogue.WAGE_SANCTION_KIND
-DEADLINE_WAIVER_KIND = catalogue.DEADLINE_WAIVER_KIND
-WORK_RESUMPTION_KIND = catalogue.WORK_RESUMPTION_KIND
-TIMELINE_INPUT_KINDS = catalogue.TIMELINE_INPUT_KINDS
 
 # Deadline statuses that do not depend on the day you look (stored as such; others are 'open').
 SETTLED_STATUSES = frozenset({"met", "met_late", "waived", "suspended", "not_applicable"})
@@ -155,26 +150,25 @@ class WaiverRow(NamedTuple):
 # Activity kinds whose details the timeline reads (`build_case_input`); the others' details are not
 # sent, since decoding them cost a twentieth of a case read.
 DETAILED_INPUT_KINDS = (
-    VOLUNTARY_EXTENSION_KIND,
-    WAGE_SANCTION_KIND,
-    DEADLINE_WAIVER_KIND,
-    WORK_RESUMPTION_KIND,
+    catalogue.VOLUNTARY_EXTENSION_KIND,
+    catalogue.WAGE_SANCTION_KIND,
+    catalogue.DEADLINE_WAIVER_KIND,
+    catalogue.WORK_RESUMPTION_KIND,
 )
-_DETAILED_INPUT_KIND_LIST = ", ".join(f"'{kind}'" for kind in DETAILED_INPUT_KINDS)
-# Literals, not a parameter: the activities' kind index holds only kinds read by kind, and the planner
-# uses a partial index only where the statement's own text implies its condition.
-_TIMELINE_INPUT_KIND_LIST = ", ".join(f"'{kind}'" for kind in TIMELINE_INPUT_KINDS)
-
 # The timeline's inputs besides the case's own fields, one array of records per kind, each correlated
 # to `c.id` (a case row or an id). Read on every GET of a case or timeline and every refresh, so they
-# are plain SQL on the driver connection, one statement for any number of cases.
+# are plain SQL on the driver connection, one statement for any number of cases. The kinds are literals,
+# not a parameter: the activities' kind index holds only kinds read by kind, and the planner uses a
+# partial index only where the statement's own text implies its condition.
+_INPUT_KINDS = sql_in("a.kind", catalogue.TIMELINE_INPUT_KINDS)
+_DETAILED_KINDS = sql_in("a.kind", DETAILED_INPUT_KINDS)
 TIMELINE_INPUT_ARRAYS = f"""
     ARRAY(SELECT ROW(p.started_on, p.ended_on, p.pregnancy_leave_days, p.same_cause_not_pregnancy)
           FROM sickness_periods AS p WHERE p.case_id = c.id ORDER BY p.started_on) AS periods,
     ARRAY(SELECT ROW(a.id, a.kind, a.occurred_on, a.track_id,
-                     CASE WHEN a.kind IN ({_DETAILED_INPUT_KIND_LIST}) THEN a.details END)
+                     CASE WHEN {_DETAILED_KINDS} THEN a.details END)
           FROM activities AS a
-          WHERE a.case_id = c.id AND a.counts_for_deadline AND a.kind IN ({_TIMELINE_INPUT_KIND_LIST})
+          WHERE a.case_id = c.id AND a.counts_for_deadline AND {_INPUT_KINDS}
           ORDER BY a.occurred_on, a.created_at) AS activities,
     ARRAY(SELECT ROW(t.id, t.started_on, t.ended_on, t.progress_interval_days)
           FROM tracks AS t WHERE t.case_id = c.id AND t.kind = 'track_2' ORDER BY t.started_on, t.id)
@@ -241,19 +235,19 @@ def build_case_input(
     satisfactory_on: date | None = None
     for activity in activities:
         details = activity.details or {}
-        if activity.kind == VOLUNTARY_EXTENSION_KIND:
+        if activity.kind == catalogue.VOLUNTARY_EXTENSION_KIND:
             weeks = _int_detail(details, "weeks")
             if weeks:
                 voluntary.append(tl.VoluntaryExtension(weeks, activity.occurred_on, str(activity.id)))
-        elif activity.kind == WAGE_SANCTION_KIND:
+        elif activity.kind == catalogue.WAGE_SANCTION_KIND:
             weeks = _int_detail(details, "weeks")
             if weeks:
                 sanctions.append(tl.WageSanction(weeks, activity.occurred_on, str(activity.id)))
-        elif activity.kind == DEADLINE_WAIVER_KIND:
+        elif activity.kind == catalogue.DEADLINE_WAIVER_KIND:
             code, reason = details.get("deadline"), details.get("reason")
             if isinstance(code, str) and isinstance(reason, str):
                 waived[code] = reason
-        elif activity.kind == WORK_RESUMPTION_KIND:
+        elif activity.kind == catalogue.WORK_RESUMPTION_KIND:
             percentage = details.get("wage_value_percentage")
             if (
                 satisfactory_on is None
