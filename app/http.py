@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Header, Query, Request, Response
-from pydantic import BaseModel
 
 from app.config import get_settings
 from app.problems import ApiProblem, precondition_failed, precondition_required
@@ -116,14 +115,6 @@ def _base_url(scheme: str, host: bytes | None, root_path: str, server: tuple[str
         "headers": [(b"host", host)] if host is not None else [],
     }
     return str(Request(scope).base_url).rstrip("/")
-
-
-def page_response(request: Request, page: BaseModel, next_cursor: str | None) -> Response:
-    """A page serialised straight from its (already valid) model, with its Link header: returning the
-    model instead would make the framework validate every item again."""
-    response = Response(page.model_dump_json(), media_type="application/json")
-    set_next_link(request, response, next_cursor)
-    return response
 
 
 def set_next_link(request: Request, response: Response, next_cursor: str | None) -> None:

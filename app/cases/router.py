@@ -17,12 +17,12 @@ from app.http import (
     LimitQuery,
     horizon_days,
     location,
-    page_response,
     required_version,
     set_etag,
     today,
 )
 from app.idempotency import IdempotencyDep
+from app.json_sql import json_page_response
 from app.models.tenants import Role
 from app.problems import problem_responses
 from app.schemas import Page
@@ -77,8 +77,8 @@ async def list_cases(
         as_of=as_of or today(),
         provider=principal.provider if principal.role is Role.coach else None,
     )
-    rows, next_cursor = await service.list_cases(session, principal.tenant_id, filters, limit, cursor)
-    return page_response(request, service.case_page(rows, next_cursor), next_cursor)
+    items, next_cursor = await service.list_cases(session, principal.tenant_id, filters, limit, cursor)
+    return json_page_response(request, items, next_cursor)
 
 
 @router.get(

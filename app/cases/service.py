@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
@@ -17,15 +16,15 @@ from app.cases.schemas import (
     CaseRead,
     CaseUpdate,
 )
-from app.db import SqlArguments, attributes
+from app.db import SqlArguments
 from app.domain.errors import InvalidInput, NotFound
 from app.events.catalogue import EventType
 from app.events.service import emit
 from app.http import decode_cursor, encode_cursor, utc_time
 from app.ids import new_id
+from app.json_sql import json_items, json_object, json_timestamp
 from app.models.cases import Case, SicknessPeriod
 from app.problems import precondition_failed
-from app.schemas import Page
 from app.timeline.service import refresh_case_deadlines
 
 
@@ -59,14 +58,6 @@ def read_fields(case: Any) -> dict[str, Any]:
 
 def to_read(case: Any) -> CaseRead:
     return CaseRead.model_validate(read_fields(case))
-
-
-def case_page(cases: Iterable[Any], next_cursor: str | None) -> Page[CaseRead]:
-    """A page validated in one call: pydantic builds the items and their parts itself, a third faster
-    for 50 cases than building them one model at a time."""
-    return Page[CaseRead].model_validate(
-        {"items": [read_fields(case) for case in cases], "next_cursor": next_cursor}
-    )
 
 
 async def open_case(
@@ -132,6 +123,31 @@ CASE_LIST_SELECT = (  # the model's column names, no values
     + ", ".join(f"c.{column.name}" for column in CASE_COLUMNS)
     + " FROM cases AS c WHERE c.tenant_id = $1"
 )
+# Each row of the page written out as CaseRead's JSON (`app.json_sql`), the fields in the model's order.
+CASE_LIST_ITEM = json_object(
+    {
+        "id": "page.id",
+        "employee": json_object(
+            {"external_ref": "page.employee_ref", "display_name": "page.employee_display_name"}
+        ),
+        "first_sick_day": "page.first_sick_day",
+        "case_manager": "page.case_manager",
+        "long_term_expected_on": "page.long_term_expected_on",
+        "employment_ends_on": "page.employment_ends_on",
+        "flags": json_object(
+            {
+                "safety_net": "page.safety_net",
+                "work_accident": "page.work_accident",
+                "third_party_liability": "page.third_party_liability",
+            }
+        ),
+        "status": "page.status",
+        "closed_on": "page.closed_on",
+        "version": "page.version",
+        "created_at": json_timestamp("page.created_at"),
+        "updated_at": json_timestamp("page.updated_at"),
+    }
+)
 # For has_overdue: the case has an open deadline past its due date.
 OVERDUE_CONDITION = (
     "EXISTS (SELECT 1 FROM deadlines AS d WHERE d.case_id = c.id AND d.state = 'open' AND d.due_on < {})"
@@ -141,7 +157,8 @@ OVERDUE_CONDITION = (
 def case_list_statement(
     tenant_id: uuid.UUID, filters: CaseFilters, limit: int, cursor: str | None
 ) -> tuple[str, list[Any]]:
-    """The case list page's statement and its arguments (the query-plan test EXPLAINs exactly these)."""
+    """The case list page's statement and its arguments (the query-plan test EXPLAINs exactly these): per
+    case its JSON text, then its creation time and id for the cursor."""
     arguments = SqlArguments([tenant_id])
     conditions = []
     if filters.status is not None:
@@ -166,21 +183,21 @@ def case_list_statement(
             f"(c.created_at > {at} OR (c.created_at = {at} AND c.id > {arguments.bind(after_id)}))"
         )
     statement = CASE_LIST_SELECT + "".join(f"\n  AND {condition}" for condition in conditions)
-    return statement + f"\nORDER BY c.created_at, c.id LIMIT {arguments.bind(limit + 1)}", arguments
+    page = statement + f"\nORDER BY c.created_at, c.id LIMIT {arguments.bind(limit + 1)}"
+    return json_items(page, CASE_LIST_ITEM, ("created_at", "id")), arguments
 
 
 async def list_cases(
     session: AsyncSession, tenant_id: uuid.UUID, filters: CaseFilters, limit: int, cursor: str | None
-) -> tuple[list[Any], str | None]:
+) -> tuple[list[str], str | None]:
+    """A page of cases: each as CaseRead's JSON text, and the next page's cursor."""
     statement, arguments = case_list_statement(tenant_id, filters, limit, cursor)
-    fetched = await audit.fetch_with_success_entry(session, statement, *arguments)
-    rows = [attributes(row) for row in fetched]
+    rows = await audit.fetch_with_success_entry(session, statement, *arguments)
     next_cursor = None
     if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor({"created_at": last.created_at.isoformat(), "id": str(last.id)})
-    return rows, next_cursor
+        _, created_at, last_id = rows[limit - 1]
+        next_cursor = encode_cursor({"created_at": created_at.isoformat(), "id": str(last_id)})
+    return [row[0] for row in rows[:limit]], next_cursor
 
 
 async def update_case(

@@ -13,9 +13,9 @@ from app.http import (
     CursorQuery,
     LimitQuery,
     horizon_days,
-    page_response,
     today,
 )
+from app.json_sql import json_page_response
 from app.models.tenants import Role
 from app.problems import problem_responses
 from app.schemas import IsoDate, Page
@@ -63,6 +63,4 @@ async def list_deadlines(
         limit,
         cursor,
     )
-    # One validation for the page, not one per item.
-    page = Page[WorklistDeadline].model_validate({"items": items, "next_cursor": next_cursor})
-    return page_response(request, page, next_cursor)
+    return json_page_response(request, items, next_cursor)

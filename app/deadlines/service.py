@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.db import SqlArguments
 from app.http import decode_cursor, encode_cursor
+from app.json_sql import json_items
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class WorklistFilters:
 # The worklist as plain SQL on the driver connection (see `app.db.driver_connection`): building and
 # compiling the equivalent Core select cost more than the query itself (GET /deadlines at 50 rows spent
 # ~40% of its CPU in SQLAlchemy). $1 tenant, $2 as_of, $3 the last due_soon day; filters add parameters.
+# Its columns are WorklistDeadline's fields, in order: each row is written out as the item's JSON.
 WORKLIST_SELECT = """
 SELECT d.id, d.case_id, c.employee_ref, c.case_manager, d.code, d.rule, d.title, d.occurrence, d.track_id,
        d.due_on, d.window_starts_on,
@@ -54,7 +56,8 @@ def worklist_statement(
     limit: int,
     cursor: str | None,
 ) -> tuple[str, list[Any]]:
-    """The worklist page's statement and its arguments (the query-plan test EXPLAINs exactly these)."""
+    """The worklist page's statement and its arguments (the query-plan test EXPLAINs exactly these): per
+    item its JSON text (`app.json_sql`), then its due date and id for the cursor."""
     arguments = SqlArguments([tenant_id, as_of, as_of + timedelta(days=horizon_days)])
     conditions = []
     if filters.statuses:
@@ -87,7 +90,8 @@ def worklist_statement(
         due = arguments.bind(after_due)
         conditions.append(f"(d.due_on > {due} OR (d.due_on = {due} AND d.id > {arguments.bind(after_id)}))")
     statement = WORKLIST_SELECT + "".join(f"\n  AND {condition}" for condition in conditions)
-    return statement + f"\nORDER BY d.due_on, d.id LIMIT {arguments.bind(limit + 1)}", arguments
+    page = statement + f"\nORDER BY d.due_on, d.id LIMIT {arguments.bind(limit + 1)}"
+    return json_items(page, "row_to_json(page)", ("due_on", "id")), arguments
 
 
 async def worklist(
@@ -98,12 +102,12 @@ async def worklist(
     horizon_days: int,
     limit: int,
     cursor: str | None,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[str], str | None]:
+    """A page of the worklist: each item as WorklistDeadline's JSON text, and the next page's cursor."""
     statement, arguments = worklist_statement(tenant_id, filters, as_of, horizon_days, limit, cursor)
     rows = await audit.fetch_with_success_entry(session, statement, *arguments)
-    items = [dict(row) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
-        last = items[-1]
-        next_cursor = encode_cursor({"due_on": last["due_on"].isoformat(), "id": str(last["id"])})
-    return items, next_cursor
+        _, due_on, last_id = rows[limit - 1]
+        next_cursor = encode_cursor({"due_on": due_on.isoformat(), "id": str(last_id)})
+    return [row[0] for row in rows[:limit]], next_cursor

@@ -1,0 +1,49 @@
+"""List pages whose items PostgreSQL writes as JSON text, in the read model's field order and format.
+
+The lists are the busiest reads, and for a page of 50 items decoding some 750 values into Python objects,
+validating them and serialising them again cost a quarter of the request's CPU. PostgreSQL writes the
+same JSON in C, and the service only joins the texts. The result is byte-identical to the read model's
+`model_dump_json()`: `tests/api/test_json_pages.py` compares the two on every field, null, escape and
+timestamp format. Each list's response model stays its schema (OpenAPI).
+"""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import Request, Response
+
+from app.http import set_next_link
+
+# As pydantic writes an aware datetime in UTC: seconds, the microseconds only when there are any, `Z`.
+_TIMESTAMP = (
+    "to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+    " || CASE to_char({0}, 'US') WHEN '000000' THEN '' ELSE to_char({0}, '.US') END || 'Z'"
+)
+
+
+def json_timestamp(expression: str) -> str:
+    """A timestamptz as the read models write it (RFC 3339 in UTC: `2026-03-01T09:30:00.250000Z`)."""
+    return _TIMESTAMP.format(expression)
+
+
+def json_object(fields: dict[str, str]) -> str:
+    """A JSON object of `name: SQL expression`, in that order, written compactly as pydantic does
+    (`json_build_object` would put a space around every colon)."""
+    columns = ", ".join(f"{expression} AS {name}" for name, expression in fields.items())
+    return f"(SELECT row_to_json(object) FROM (SELECT {columns}) AS object)"  # noqa: S608
+
+
+def json_items(page: str, item: str, cursor_columns: tuple[str, ...]) -> str:
+    """The rows of `page` (a SELECT with its ORDER BY and LIMIT), each as `item`'s JSON text over the row
+    `page`, followed by `cursor_columns`, in the page's order (`cursor_columns` are its sort keys)."""
+    keys = ", ".join(f"page.{column}" for column in cursor_columns)
+    return f"SELECT ({item})::text, {keys} FROM ({page}) AS page ORDER BY {keys}"  # noqa: S608
+
+
+def json_page_response(request: Request, items: list[str], next_cursor: str | None) -> Response:
+    """A page (`{"items": [...], "next_cursor": ...}`) of items written by `json_items`, with its Link."""
+    body = '{"items":[' + ",".join(items) + '],"next_cursor":' + json.dumps(next_cursor) + "}"
+    response = Response(body, media_type="application/json")
+    set_next_link(request, response, next_cursor)
+    return response
