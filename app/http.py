@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import Header, Query, Request, Response
@@ -93,11 +94,13 @@ def decode_cursor(cursor: str, parsers: Mapping[str, Callable[[str], Any]]) -> d
         ) from exc
 
 
-def location(request: Request, path: str) -> str:
-    """An absolute URL for a path under this service (cheaper than url_for, which matches routes)."""
+def location(request: Request, path: str, root_path: str | None = None) -> str:
+    """An absolute URL for a path under this service (cheaper than url_for, which matches routes): the
+    path is put after the app's root path, or after `root_path` when given."""
     scope = request.scope
     host = next((value for name, value in scope["headers"] if name == b"host"), None)
-    root_path = scope.get("app_root_path", scope.get("root_path", ""))
+    if root_path is None:
+        root_path = scope.get("app_root_path", scope.get("root_path", ""))
     return _base_url(scope["scheme"], host, root_path, scope.get("server")) + path
 
 
@@ -118,6 +121,17 @@ def _base_url(scheme: str, host: bytes | None, root_path: str, server: tuple[str
 
 
 def set_next_link(request: Request, response: Response, next_cursor: str | None) -> None:
+    """`Link: <this URL with ?cursor=next_cursor>; rel="next"`, the URL as Starlette's
+    `request.url.include_query_params(cursor=...)` writes it, without parsing the URL back into parts
+    (a twelfth of a worklist page's CPU)."""
     if next_cursor is not None:
-        url = request.url.include_query_params(cursor=next_cursor)
+        scope = request.scope
+        query = [
+            (name, value)
+            for name, value in parse_qsl(scope["query_string"].decode(), keep_blank_values=True)
+            if name != "cursor"
+        ]
+        query.append(("cursor", next_cursor))
+        path = scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+        url = location(request, path, root_path="") + "?" + urlencode(query)
         response.headers["Link"] = f'<{url}>; rel="next"'
