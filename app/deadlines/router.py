@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.db import SessionDep
+from app.db import current_session
 from app.deadlines import service
 from app.deadlines.schemas import WorklistDeadline
 from app.http import (
@@ -19,7 +19,7 @@ from app.json_sql import json_page_response
 from app.models.tenants import Role
 from app.problems import problem_responses
 from app.schemas import IsoDate, Page
-from app.security import PrincipalDep
+from app.security import current_principal
 from app.timeline.schemas import DeadlineStatus
 
 router = APIRouter(tags=["deadlines"])
@@ -35,8 +35,6 @@ router = APIRouter(tags=["deadlines"])
 )
 async def list_deadlines(
     request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
     status: Annotated[list[DeadlineStatus] | None, Query()] = None,
     code: Annotated[list[str] | None, Query(max_length=60)] = None,
     due_from: Annotated[IsoDate | None, Query()] = None,
@@ -46,6 +44,8 @@ async def list_deadlines(
     limit: LimitQuery = DEFAULT_PAGE_SIZE,
     cursor: CursorQuery = None,
 ) -> Response:
+    # A hot path: the session and key read directly, two dependencies fewer to resolve per request.
+    session, principal = await current_session(request), await current_principal(request)
     filters = service.WorklistFilters(
         statuses=tuple(status or ()),
         codes=tuple(code or ()),
