@@ -22,7 +22,7 @@ from app.events.catalogue import EventType
 from app.events.service import emit
 from app.http import decode_cursor, encode_cursor, utc_time
 from app.ids import new_id
-from app.json_sql import json_items, json_object, json_timestamp
+from app.json_sql import json_items, json_object, json_timestamp, page_limit
 from app.models.cases import Case, SicknessPeriod
 from app.problems import precondition_failed
 from app.timeline.service import refresh_case_deadlines
@@ -183,7 +183,7 @@ def case_list_statement(
             f"(c.created_at > {at} OR (c.created_at = {at} AND c.id > {arguments.bind(after_id)}))"
         )
     statement = CASE_LIST_SELECT + "".join(f"\n  AND {condition}" for condition in conditions)
-    page = statement + f"\nORDER BY c.created_at, c.id LIMIT {arguments.bind(limit + 1)}"
+    page = statement + f"\nORDER BY c.created_at, c.id LIMIT {page_limit(limit)}"
     return json_items(page, CASE_LIST_ITEM, ("created_at", "id")), arguments
 
 

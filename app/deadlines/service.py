@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.db import SqlArguments
 from app.http import decode_cursor, encode_cursor
-from app.json_sql import json_items
+from app.json_sql import json_items, page_limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +90,7 @@ def worklist_statement(
         due = arguments.bind(after_due)
         conditions.append(f"(d.due_on > {due} OR (d.due_on = {due} AND d.id > {arguments.bind(after_id)}))")
     statement = WORKLIST_SELECT + "".join(f"\n  AND {condition}" for condition in conditions)
-    page = statement + f"\nORDER BY d.due_on, d.id LIMIT {arguments.bind(limit + 1)}"
+    page = statement + f"\nORDER BY d.due_on, d.id LIMIT {page_limit(limit)}"
     return json_items(page, "row_to_json(page)", ("due_on", "id")), arguments
 
 
