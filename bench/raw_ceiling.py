@@ -74,12 +74,14 @@ SELECT code, rule, title, occurrence, track_id, due_on, window_starts_on, state,
        source
 FROM deadlines WHERE case_id = $1 ORDER BY due_on NULLS LAST, code, occurrence
 """
+# The lists' LIMIT is a literal, as the service's (`app.json_sql.page_limit`): with `LIMIT $n` PostgreSQL
+# plans the statement anew on every page.
 WORKLIST = """
 SELECT d.id, d.case_id, c.employee_ref, c.case_manager, d.code, d.rule, d.title, d.occurrence, d.track_id,
        d.due_on, d.window_starts_on, d.state, d.satisfied_by, d.satisfied_on, d.source
 FROM deadlines AS d JOIN cases AS c ON c.id = d.case_id
 WHERE d.tenant_id = $1 AND {open_only}d.due_on >= $2 AND d.due_on < $3
-ORDER BY d.due_on, d.id LIMIT $4
+ORDER BY d.due_on, d.id LIMIT {rows}
 """
 OPEN_ONLY = "d.state = 'open' AND "
 """Statuses overdue / due_soon / upcoming: open deadlines due in [$2, $3) (the service's conditions)."""
@@ -89,7 +91,7 @@ OVERDUE = (
 CASE_LIST = f"""
 SELECT {CASE_COLUMNS} FROM cases AS c
 WHERE c.tenant_id = $1 AND {{condition}}
-ORDER BY c.created_at, c.id LIMIT $3
+ORDER BY c.created_at, c.id LIMIT {{rows}}
 """
 CASE_LIST_CONDITIONS = {"true": OVERDUE, "false": "NOT " + OVERDUE, None: "$2::date IS NOT NULL"}
 INSERT = """
@@ -320,12 +322,12 @@ async def worklist(request: Request) -> Response:
     }.get(status)
     if bounds is None or limit is None:
         return _problem(422, "validation-failed", "Unsupported status or limit.")
-    sql = WORKLIST.format(open_only=OPEN_ONLY if status else "")
+    sql = WORKLIST.format(open_only=OPEN_ONLY if status else "", rows=limit + 1)
     async with request.app.state.pool.acquire() as conn:
         key = await _authenticate(conn, secret)
         if key is None:
             return _problem(401, "unauthenticated", "The API key is not known.")
-        rows = await conn.fetch(sql, key["tenant_id"], *bounds, limit + 1)
+        rows = await conn.fetch(sql, key["tenant_id"], *bounds)
     items = [{**dict(r), "status": _status(r["state"], r["due_on"], as_of)} for r in rows[:limit]]
     for item in items:
         del item["state"]
@@ -343,12 +345,12 @@ async def list_cases(request: Request) -> Response:
     has_overdue, limit = request.query_params.get("has_overdue"), _limit(request)
     if has_overdue not in CASE_LIST_CONDITIONS or limit is None:
         return _problem(422, "validation-failed", "Unsupported has_overdue or limit.")
-    sql = CASE_LIST.format(condition=CASE_LIST_CONDITIONS[has_overdue])
+    sql = CASE_LIST.format(condition=CASE_LIST_CONDITIONS[has_overdue], rows=limit + 1)
     async with request.app.state.pool.acquire() as conn:
         key = await _authenticate(conn, secret)
         if key is None:
             return _problem(401, "unauthenticated", "The API key is not known.")
-        rows = await conn.fetch(sql, key["tenant_id"], _today(), limit + 1)
+        rows = await conn.fetch(sql, key["tenant_id"], _today())
     items = [dict(r) for r in rows[:limit]]
     next_cursor = (
         _cursor({"created_at": items[-1]["created_at"], "id": items[-1]["id"]}) if len(rows) > limit else None
