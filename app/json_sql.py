@@ -10,8 +10,14 @@ timestamp format. Each list's response model stays its schema (OpenAPI).
 from __future__ import annotations
 
 import json
+import types
+import typing
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
 
 from fastapi import Request, Response
+from pydantic import BaseModel
 
 from app.http import set_next_link
 
@@ -32,6 +38,45 @@ def json_object(fields: dict[str, str]) -> str:
     (`json_build_object` would put a space around every colon)."""
     columns = ", ".join(f"{expression} AS {name}" for name, expression in fields.items())
     return f"(SELECT row_to_json(object) FROM (SELECT {columns}) AS object)"  # noqa: S608
+
+
+class ColumnsOf:
+    """A row of the statement's `alias` for a function that reads a record's attributes (`read_fields`):
+    each attribute is its column in SQL, so the same mapping gives the SQL of a read model's fields."""
+
+    def __init__(self, alias: str) -> None:
+        self._alias = alias
+
+    def __getattr__(self, name: str) -> str:
+        return f"{self._alias}.{name}"
+
+
+def _types_in(annotation: Any) -> Iterator[Any]:
+    """The types an annotation admits, through Optional, unions and Annotated."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, typing.Annotated):
+        arguments = typing.get_args(annotation)
+        for argument in arguments[:1] if origin is typing.Annotated else arguments:
+            yield from _types_in(argument)
+    else:
+        yield annotation
+
+
+def json_model(model: type[BaseModel], fields: Mapping[str, Any]) -> str:
+    """The JSON object `model` writes, its fields given as SQL expressions (a mapping for a nested
+    model): in the model's field order, nested models as objects, timestamps as the model writes them.
+    A field of the model missing from `fields` raises KeyError."""
+    written = {}
+    for name, field in model.model_fields.items():
+        kinds = list(_types_in(field.annotation))
+        models = [kind for kind in kinds if isinstance(kind, type) and issubclass(kind, BaseModel)]
+        if models:
+            written[name] = json_model(models[0], fields[name])
+        elif datetime in kinds:
+            written[name] = json_timestamp(fields[name])
+        else:
+            written[name] = fields[name]
+    return json_object(written)
 
 
 def page_limit(limit: int) -> str:

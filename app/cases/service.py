@@ -22,7 +22,7 @@ from app.events.catalogue import EventType
 from app.events.service import emit
 from app.http import decode_cursor, encode_cursor, utc_time
 from app.ids import new_id
-from app.json_sql import json_items, json_object, json_timestamp, page_limit
+from app.json_sql import ColumnsOf, json_items, json_model, page_limit
 from app.models.cases import Case, SicknessPeriod
 from app.problems import precondition_failed
 from app.timeline.service import refresh_case_deadlines
@@ -123,31 +123,9 @@ CASE_LIST_SELECT = (  # the model's column names, no values
     + ", ".join(f"c.{column.name}" for column in CASE_COLUMNS)
     + " FROM cases AS c WHERE c.tenant_id = $1"
 )
-# Each row of the page written out as CaseRead's JSON (`app.json_sql`), the fields in the model's order.
-CASE_LIST_ITEM = json_object(
-    {
-        "id": "page.id",
-        "employee": json_object(
-            {"external_ref": "page.employee_ref", "display_name": "page.employee_display_name"}
-        ),
-        "first_sick_day": "page.first_sick_day",
-        "case_manager": "page.case_manager",
-        "long_term_expected_on": "page.long_term_expected_on",
-        "employment_ends_on": "page.employment_ends_on",
-        "flags": json_object(
-            {
-                "safety_net": "page.safety_net",
-                "work_accident": "page.work_accident",
-                "third_party_liability": "page.third_party_liability",
-            }
-        ),
-        "status": "page.status",
-        "closed_on": "page.closed_on",
-        "version": "page.version",
-        "created_at": json_timestamp("page.created_at"),
-        "updated_at": json_timestamp("page.updated_at"),
-    }
-)
+# Each row of the page written out as CaseRead's JSON (`app.json_sql`), by the same mapping as the
+# model's own (`read_fields`).
+CASE_LIST_ITEM = json_model(CaseRead, read_fields(ColumnsOf("page")))
 # For has_overdue: the case has an open deadline past its due date.
 OVERDUE_CONDITION = (
     "EXISTS (SELECT 1 FROM deadlines AS d WHERE d.case_id = c.id AND d.state = 'open' AND d.due_on < {})"
