@@ -266,7 +266,8 @@ async def test_every_event_of_a_scenario_arrives_signed_once_per_webhook_id(worl
             (today() - timedelta(days=35)).isoformat(), employee={"external_ref": "E-DUE"}
         )  # T1 overdue, T2 due soon
         await scenario(world.api)
-        assert await worker.scan_deadlines() > 0
+        # The running worker may have scanned already; either way the deadlines are announced once.
+        await worker.scan_deadlines()
         emitted = await world.events()
         assert STATE_CHANGES | {"deadline.due_soon", "deadline.overdue"} <= {e.type for e in emitted}
         assert Counter(e.type for e in emitted)["track.started"] == 1
