@@ -252,6 +252,16 @@ def database_transaction_open(session: AsyncSession) -> bool:
     return kept[1]._transaction is not None
 
 
+async def release_connection(session: AsyncSession) -> None:
+    """Hands the session's connection back to the pool when it holds no transaction (plain-SQL reads
+    only), for a read whose last statement has run: the rest of the request, computing and serialising
+    the answer, then holds no connection that other requests queue for. Another statement later in the
+    request would take one again."""
+    if not database_transaction_open(session):
+        session.info.pop(_ADAPTED, None)
+        await session.close()
+
+
 class SqlArguments(list[Any]):
     """The arguments of a plain-SQL statement assembled from filters. `bind(value)` keeps the value and
     returns its `$n`, so only parameter numbers are ever formatted into the statement's text."""

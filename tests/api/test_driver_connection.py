@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.audit.service import fetch_with_success_entry
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker, driver_connection
 
@@ -117,3 +118,35 @@ async def test_a_write_after_reads_in_one_transaction_commits_with_the_session(
         await writer.execute(f"INSERT INTO {MARKER_TABLE} (id) VALUES ($1)", marker)
         await session.rollback()
     assert not await stored(pooled_engine, marker)
+
+
+async def test_a_reads_last_statement_gives_its_connection_back_while_the_request_goes_on(
+    settings: Settings,
+) -> None:
+    # One connection: a second session gets it only if the first handed it back.
+    one = {"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout_s": 1.0}
+    engine = create_engine(settings.model_copy(update=one))
+    try:
+        sessions = create_sessionmaker(engine)
+        async with sessions() as reading:
+            assert await fetch_with_success_entry(reading, "SELECT 1") == [(1,)]
+            async with sessions() as other:
+                assert await (await driver_connection(other, begin=False)).fetchval("SELECT 2") == 2
+            # The first session still works: it takes a connection again.
+            assert await (await driver_connection(reading, begin=False)).fetchval("SELECT 3") == 3
+    finally:
+        await engine.dispose()
+
+
+async def test_a_read_inside_a_transaction_keeps_the_transaction(pooled_engine: AsyncEngine) -> None:
+    marker = uuid.uuid4()
+    async with create_sessionmaker(pooled_engine)() as session:
+        await (await driver_connection(session)).execute(
+            f"INSERT INTO {MARKER_TABLE} (id) VALUES ($1)", marker
+        )
+        found = await fetch_with_success_entry(
+            session, f"SELECT id FROM {MARKER_TABLE} WHERE id = $1", marker
+        )
+        assert [row[0] for row in found] == [marker]
+        await session.commit()
+    assert await stored(pooled_engine, marker)
