@@ -252,6 +252,53 @@ def database_transaction_open(session: AsyncSession) -> bool:
     return kept[1]._transaction is not None
 
 
+@asynccontextmanager
+async def last_read_connection(session: AsyncSession) -> AsyncIterator[asyncpg.Connection]:
+    """The connection for a read's last statement (plain SQL). With no transaction open on the session,
+    one straight from the engine's pool, given back as soon as the statement has run: no session
+    transaction is set up around it (about 65 µs of a case read's CPU), and the rest of the request,
+    computing and serialising the answer, holds no connection that other requests queue for. Inside a
+    transaction (a write or a lock came first), the session's own connection."""
+    bind = session.bind
+    if session.in_transaction() or not isinstance(bind, AsyncEngine):
+        yield await driver_connection(session, begin=False)
+        await release_connection(session)
+        return
+    pooled = await _checkout(bind)
+    try:
+        yield pooled.driver_connection
+    except BaseException as exc:
+        if connection_unusable(exc):
+            from sqlalchemy.util import greenlet_spawn
+
+            # Discarded, not returned to the pool for the next request to fail on.
+            await greenlet_spawn(pooled.invalidate, exc if isinstance(exc, Exception) else None)
+            raise
+        pooled.close()
+        raise
+    # No BEGIN was sent on it, so the pool's reset (a rollback only when one was) awaits nothing.
+    pooled.close()
+
+
+async def _checkout(engine: AsyncEngine) -> Any:
+    """A connection from the engine's pool, its failure to connect wrapped as `engine.connect()` wraps it
+    (DBAPIError, which the problem handlers answer 503), not the driver adapter's bare error."""
+    from sqlalchemy import exc as sa_exc
+
+    dialect = engine.dialect
+    try:
+        return await engine.raw_connection()
+    except dialect.loaded_dbapi.Error as exc:
+        raise sa_exc.DBAPIError.instance(
+            None,
+            None,
+            exc,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=dialect.is_disconnect(exc, None, None),
+            dialect=dialect,
+        ) from exc
+
+
 async def release_connection(session: AsyncSession) -> None:
     """Hands the session's connection back to the pool when it holds no transaction (plain-SQL reads
     only), for a read whose last statement has run: the rest of the request, computing and serialising

@@ -17,7 +17,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import ClientDisconnect
 
-from app.db import driver_connection, release_connection
+from app.db import driver_connection, last_read_connection
 from app.http import decode_cursor, encode_cursor, utc_time
 from app.ids import new_id
 from app.models.audit import AuditEvent
@@ -181,29 +181,25 @@ async def fetchrow_with_success_entry(
 ) -> Any:
     """One row of `statement`, or of `audited_statement` (`with_success_entry`) with the request's entry
     when it is there to take: a read settles its request in one round trip instead of two. The request's
-    last statement: the connection goes back to the pool before the answer is built."""
-    connection = await driver_connection(session, begin=False)
+    last statement (`last_read_connection`)."""
     entry = await take_success_entry(session)
-    if entry is None:
-        row = await connection.fetchrow(statement, *args)
-    else:
-        row = await connection.fetchrow(audited_statement, *args, *entry)
-    await release_connection(session)
-    return row
+    async with last_read_connection(session) as connection:
+        if entry is None:
+            return await connection.fetchrow(statement, *args)
+        return await connection.fetchrow(audited_statement, *args, *entry)
 
 
 async def fetch_with_success_entry(session: AsyncSession, statement: str, *args: Any) -> list[Any]:
     """The rows of `statement` (a SELECT of a list), the request's entry inserted by the same statement
     when it is there to take: a list page settles its request in one round trip instead of two. The
-    request's last statement: the connection goes back to the pool before the answer is built."""
-    connection = await driver_connection(session, begin=False)
+    request's last statement (`last_read_connection`)."""
     entry = await take_success_entry(session)
     rows: list[Any]
-    if entry is None:
-        rows = await connection.fetch(statement, *args)
-    else:
-        rows = await connection.fetch(with_success_entry(statement, None, len(args) + 1), *args, *entry)
-    await release_connection(session)
+    async with last_read_connection(session) as connection:
+        if entry is None:
+            rows = await connection.fetch(statement, *args)
+        else:
+            rows = await connection.fetch(with_success_entry(statement, None, len(args) + 1), *args, *entry)
     return rows
 
 
