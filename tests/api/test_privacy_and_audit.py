@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.employees.service import purge_closed_before
 from app.models.tenants import Role
+from app.security import KeyCache
 from tests.api.scenario import Api, contact_item
-from tests.conftest import TenantKeys
+from tests.conftest import CommittedWorld, TenantKeys
 
 MARKER = "MedicalMarker-Hernia-4711"
 NAME = "Zeta Q. Uniquename"
@@ -439,3 +440,31 @@ async def test_reads_and_activity_posts_leave_exactly_one_entry_each(
         else:  # a list is about no one resource
             resource = (None, None)
         assert (entries[0]["resource_type"], entries[0]["resource_id"]) == resource, entries
+
+
+async def test_reads_on_pooled_connections_leave_exactly_one_entry_each(committed: CommittedWorld) -> None:
+    """As the service runs (each request on the pool, no test transaction around it): the reads' last
+    statement runs on a connection of its own (`last_read_connection`) and commits their entry there."""
+    # Keys cached as deployed (the tests' default is off): the key lookup then opens no transaction, and
+    # the read's statement is the first of its request.
+    committed.app.state.key_cache = KeyCache(60.0)
+    api = Api(committed.client, committed.tenant)
+    case_id = (await api.open_case())["id"]
+    reads = [
+        f"/cases/{case_id}",
+        f"/cases/{case_id}/timeline",
+        "/cases?has_overdue=false&limit=2",
+        "/deadlines?status=upcoming&limit=2",
+    ]
+    for number, path in enumerate(reads):
+        response = await committed.client.get(
+            f"/api/v1{path}",
+            headers={**committed.tenant.headers(), "X-Request-ID": f"pooled-read-{number}"},
+        )
+        assert response.status_code == 200, (path, response.text)
+    events = (
+        await api.call("GET", "/audit-events", role=Role.admin, params={"limit": 500}, expect=200)
+    ).json()["items"]
+    for number, path in enumerate(reads):
+        entries = [e for e in events if e["request_id"] == f"pooled-read-{number}"]
+        assert [(e["method"], e["outcome"]) for e in entries] == [("GET", "success")], (path, entries)
