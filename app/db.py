@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -174,7 +175,6 @@ def connection_unusable(exc: BaseException) -> bool:
     notice at shutdown but not yet the close that follows it; the driver then refuses every statement
     with InternalClientError."""
     import asyncpg
-    from sqlalchemy import exc as sa_exc
 
     return any(
         (
@@ -190,8 +190,6 @@ def database_unavailable(exc: BaseException) -> bool:
     """Whether an error means the database is unreachable, restarting or overloaded (answered 503 with
     Retry-After) rather than a defect (500). Looks through the driver's exception that SQLAlchemy wraps:
     asyncpg's refusals while PostgreSQL shuts down or starts up arrive as plain DBAPIError."""
-    from sqlalchemy import exc as sa_exc
-
     if connection_unusable(exc):
         return True
     for error in _error_chain(exc):
@@ -283,8 +281,6 @@ async def last_read_connection(session: AsyncSession) -> AsyncIterator[asyncpg.C
 async def _checkout(engine: AsyncEngine) -> Any:
     """A connection from the engine's pool, its failure to connect wrapped as `engine.connect()` wraps it
     (DBAPIError, which the problem handlers answer 503), not the driver adapter's bare error."""
-    from sqlalchemy import exc as sa_exc
-
     dialect = engine.dialect
     try:
         return await engine.raw_connection()
