@@ -102,20 +102,26 @@ class Idempotency:
         await self.session.execute(statement)
 
 
-async def idempotency(
-    request: Request,
-    key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            description="Makes this POST safe to retry: the first response is stored and replayed "
-            "(24 hours by default). 1 to 255 visible ASCII characters.",
-            pattern=KEY_PATTERN.pattern,
-            min_length=1,
-            max_length=255,
-        ),
-    ] = None,
-) -> Idempotency:
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Makes this POST safe to retry: the first response is stored and replayed "
+        "(24 hours by default). 1 to 255 visible ASCII characters.",
+        pattern=KEY_PATTERN.pattern,
+        min_length=1,
+        max_length=255,
+    ),
+]
+
+
+async def idempotency(request: Request, key: IdempotencyKeyHeader = None) -> Idempotency:
+    return await begin_idempotency(request, key)
+
+
+async def begin_idempotency(request: Request, key: str | None) -> Idempotency:
+    """The dependency's work, for a hot endpoint that declares `IdempotencyKeyHeader` itself (a nested
+    dependency costs FastAPI a second resolution pass per request)."""
     # The session and key `AuthorizedRoute` opened, read directly: two dependencies fewer to resolve.
     session, principal = await current_session(request), await current_principal(request)
     ttl = timedelta(hours=request.app.state.settings.idempotency_ttl_hours)
