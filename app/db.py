@@ -251,12 +251,13 @@ def database_transaction_open(session: AsyncSession) -> bool:
 
 
 @asynccontextmanager
-async def last_read_connection(session: AsyncSession) -> AsyncIterator[asyncpg.Connection]:
-    """The connection for a read's last statement (plain SQL). With no transaction open on the session,
-    one straight from the engine's pool, given back as soon as the statement has run: no session
+async def closing_connection(session: AsyncSession) -> AsyncIterator[asyncpg.Connection]:
+    """The connection for a request's closing statements (plain SQL, each committing itself: a read's
+    last statement, or the snapshot POST's case read and insert). With no transaction open on the
+    session, one straight from the engine's pool, given back as soon as the block has run: no session
     transaction is set up around it (about 65 µs of a case read's CPU), and the rest of the request,
     computing and serialising the answer, holds no connection that other requests queue for. Inside a
-    transaction (a write or a lock came first), the session's own connection."""
+    transaction (a write, a lock or an idempotency key came first), the session's own connection."""
     bind = session.bind
     if session.in_transaction() or not isinstance(bind, AsyncEngine):
         yield await driver_connection(session, begin=False)

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, and_, any_, bindparam, insert, or_, select
@@ -33,7 +33,7 @@ from app.activities.schemas import (
 )
 from app.audit import service as audit
 from app.cases.service import get_case
-from app.db import attributes, driver_connection
+from app.db import attributes, closing_connection, driver_connection
 from app.domain import activity_kinds, catalogue
 from app.domain import phases as phase_rules
 from app.domain import tracks as track_rules
@@ -52,6 +52,9 @@ from app.problems import ApiProblem, forbidden, invalid_input, problem_for
 from app.schemas import NUL_CHECKED
 from app.security import Principal
 from app.timeline.service import refresh_case_deadlines, refresh_deadlines
+
+if TYPE_CHECKING:
+    import asyncpg
 
 # Kinds whose records change the timeline.
 TIMELINE_KINDS = frozenset(catalogue.TIMELINE_INPUT_KINDS)
@@ -242,11 +245,13 @@ async def insert_activity_with_event(session: AsyncSession, row: dict[str, Any])
 _CHANGED = object()  # `insert_activity_if_unchanged`: the case is not as read
 
 
-async def insert_activity_if_unchanged(session: AsyncSession, row: dict[str, Any], case: CaseSnapshot) -> Any:
-    """`insert_activity_with_event` for an activity checked against `case` as read without a lock: the
-    stored row; None when its external id is stored already; `_CHANGED` (nothing inserted) when the case
-    no longer holds the first sick day and status the checks read."""
-    connection = await driver_connection(session, begin=False)
+async def insert_activity_if_unchanged(
+    session: AsyncSession, connection: asyncpg.Connection, row: dict[str, Any], case: CaseSnapshot
+) -> Any:
+    """`insert_activity_with_event` for an activity checked against `case` as read without a lock, on
+    `connection` (`closing_connection`): the stored row; None when its external id is stored already;
+    `_CHANGED` (nothing inserted) when the case no longer holds the first sick day and status the checks
+    read."""
     values = [*_insert_values(row), case.first_sick_day, case.status]
     entry = await audit.take_success_entry(session)
     if entry is None:
@@ -411,20 +416,25 @@ async def _record_on_snapshot(
     """`record_activity` without the case lock (`records_on_snapshot`), checked against the `cached`
     snapshot of the case or, without one, a fresh read. None when the case is not as the snapshot has it
     (or a cached snapshot would refuse the activity): the caller tries a fresh read, then the lock."""
-    case = cached
-    if case is None:
-        connection = await driver_connection(session, begin=False)
-        snapshot = await connection.fetchrow(READ_CASE, case_id, principal.tenant_id)
-        if snapshot is None:
-            raise NotFound(f"No case {case_id}.")
-        case = attributes(snapshot)
-    try:
-        row = new_activity_row(principal, body, case, None, None, today, digest)
-    except (DomainError, ApiProblem) as refusal:
+    # The case read and the insert commit themselves: on a connection held for these two statements only.
+    async with closing_connection(session) as connection:
+        case = cached
+        if case is None:
+            snapshot = await connection.fetchrow(READ_CASE, case_id, principal.tenant_id)
+            if snapshot is None:
+                raise NotFound(f"No case {case_id}.")
+            case = attributes(snapshot)
+        refused: DomainError | ApiProblem | None = None
+        try:
+            row = new_activity_row(principal, body, case, None, None, today, digest)
+        except (DomainError, ApiProblem) as refusal:
+            refused = refusal
+        else:
+            activity = await insert_activity_if_unchanged(session, connection, row, case)
+    if refused is not None:
         if cached is not None:
             return None  # a refusal rests on a fresh read only
-        return await _replay_unless_new(session, principal, body, case_id, digest, refusal)
-    activity = await insert_activity_if_unchanged(session, row, case)
+        return await _replay_unless_new(session, principal, body, case_id, digest, refused)
     if activity is _CHANGED:
         return None
     if activity is None:

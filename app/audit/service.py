@@ -17,7 +17,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import ClientDisconnect
 
-from app.db import driver_connection, last_read_connection
+from app.db import closing_connection, driver_connection
 from app.http import decode_cursor, encode_cursor, utc_time
 from app.ids import new_id
 from app.models.audit import AuditEvent
@@ -181,9 +181,9 @@ async def fetchrow_with_success_entry(
 ) -> Any:
     """One row of `statement`, or of `audited_statement` (`with_success_entry`) with the request's entry
     when it is there to take: a read settles its request in one round trip instead of two. The request's
-    last statement (`last_read_connection`)."""
+    last statement (`closing_connection`)."""
     entry = await take_success_entry(session)
-    async with last_read_connection(session) as connection:
+    async with closing_connection(session) as connection:
         if entry is None:
             return await connection.fetchrow(statement, *args)
         return await connection.fetchrow(audited_statement, *args, *entry)
@@ -192,10 +192,10 @@ async def fetchrow_with_success_entry(
 async def fetch_with_success_entry(session: AsyncSession, statement: str, *args: Any) -> list[Any]:
     """The rows of `statement` (a SELECT of a list), the request's entry inserted by the same statement
     when it is there to take: a list page settles its request in one round trip instead of two. The
-    request's last statement (`last_read_connection`)."""
+    request's last statement (`closing_connection`)."""
     entry = await take_success_entry(session)
     rows: list[Any]
-    async with last_read_connection(session) as connection:
+    async with closing_connection(session) as connection:
         if entry is None:
             rows = await connection.fetch(statement, *args)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import date
 from typing import Any
 
@@ -444,7 +445,7 @@ async def test_reads_and_activity_posts_leave_exactly_one_entry_each(
 
 async def test_reads_on_pooled_connections_leave_exactly_one_entry_each(committed: CommittedWorld) -> None:
     """As the service runs (each request on the pool, no test transaction around it): the reads' last
-    statement runs on a connection of its own (`last_read_connection`) and commits their entry there."""
+    statement runs on a connection of its own (`closing_connection`) and commits their entry there."""
     # Keys cached as deployed (the tests' default is off): the key lookup then opens no transaction, and
     # the read's statement is the first of its request.
     committed.app.state.key_cache = KeyCache(60.0)
@@ -468,3 +469,40 @@ async def test_reads_on_pooled_connections_leave_exactly_one_entry_each(committe
     for number, path in enumerate(reads):
         entries = [e for e in events if e["request_id"] == f"pooled-read-{number}"]
         assert [(e["method"], e["outcome"]) for e in entries] == [("GET", "success")], (path, entries)
+
+
+async def test_activity_posts_on_pooled_connections_leave_exactly_one_entry_each(
+    committed: CommittedWorld,
+) -> None:
+    """As the service runs: a POST of an activity checked against the case as read (no lock) runs its case
+    read and insert on a connection of its own (`closing_connection`). Each answer, new, replayed or
+    refused, leaves exactly one entry, and only the new activity is stored."""
+    committed.app.state.key_cache = KeyCache(60.0)
+    api = Api(committed.client, committed.tenant)
+    case_id = (await api.open_case("2026-01-05"))["id"]
+    contact = {"kind": "employee_contact", "occurred_on": "2026-01-09", "summary": "Call"}
+    posts = [  # (path, body, status, outcome)
+        (f"/cases/{case_id}/activities", {**contact, "external_id": "pooled-1"}, 201, "success"),
+        # The case's snapshot is cached now: the same checks without reading the case again.
+        (f"/cases/{case_id}/activities", {**contact, "external_id": "pooled-1"}, 200, "success"),
+        (f"/cases/{case_id}/activities", {**contact, "occurred_on": "2025-12-01"}, 409, None),
+        (f"/cases/{uuid.uuid4()}/activities", contact, 404, "not-found"),
+    ]
+    for number, (path, body, status, _) in enumerate(posts):
+        response = await committed.client.post(
+            f"/api/v1{path}",
+            json=body,
+            headers={**committed.tenant.headers(), "X-Request-ID": f"pooled-post-{number}"},
+        )
+        assert response.status_code == status, (path, body, response.text)
+        if number == 2:
+            refusal_code = response.json()["code"]
+    events = (
+        await api.call("GET", "/audit-events", role=Role.admin, params={"limit": 500}, expect=200)
+    ).json()["items"]
+    for number, (path, body, _, outcome) in enumerate(posts):
+        entries = [e for e in events if e["request_id"] == f"pooled-post-{number}"]
+        expected = outcome or refusal_code
+        assert [(e["method"], e["outcome"]) for e in entries] == [("POST", expected)], (body, entries)
+    stored = (await api.call("GET", f"/cases/{case_id}/activities", expect=200)).json()["items"]
+    assert [a["external_id"] for a in stored] == ["pooled-1"]
