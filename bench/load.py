@@ -332,10 +332,11 @@ class CpuMeter:
         self.pids = {s.process.pid for s in servers if s.process is not None} | {os.getpid()}
         self.database = database
 
-    def _ours(self) -> float:
-        total = 0.0
+    def _ours(self) -> tuple[float, dict[int, float]]:
+        """This process's and its waited children's CPU time, and that of each server and backend by pid."""
         times = os.times()
-        total += times.user + times.system + times.children_user + times.children_system
+        own = times.user + times.system + times.children_user + times.children_system
+        processes: dict[int, float] = {}
         for process in psutil.process_iter(["pid", "cmdline", "cpu_times"]):
             info = process.info
             cmdline = " ".join(info["cmdline"] or [])
@@ -343,8 +344,8 @@ class CpuMeter:
                 cmdline.startswith("postgres:") and self.database in cmdline.split()
             ):
                 cpu = info["cpu_times"]
-                total += cpu.user + cpu.system if cpu else 0.0
-        return total
+                processes[info["pid"]] = cpu.user + cpu.system if cpu else 0.0
+        return own, processes
 
     @staticmethod
     def _busy() -> float:
@@ -370,9 +371,14 @@ class CpuMeter:
         return None
 
     def other_cores(self) -> float:
-        """Cores used by other processes since start() (backends that came and went count as other)."""
+        """Cores used by other processes since start(). A server or backend that exited meanwhile counts
+        as unchanged: a plain difference of totals would subtract the CPU of its whole life and report
+        it as other processes' work. Its work between start() and its exit counts as other's."""
         seconds = time.monotonic() - self.started
-        other = (self._busy() - self.busy) - (self._ours() - self.ours)
+        own_before, before = self.ours
+        own_after, after = self._ours()
+        ours = (own_after - own_before) + sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+        other = (self._busy() - self.busy) - ours
         return max(0.0, other / seconds) if seconds > 0 else 0.0
 
 
