@@ -21,6 +21,7 @@ from app.http import (
     LimitQuery,
     horizon_days,
     location,
+    model_response,
     set_etag,
     set_next_link,
     today,
@@ -63,9 +64,8 @@ async def record_activity(
     medical = await service.medical_parts_for(session, principal, [recorded.activity.id])
     result = service.to_read(recorded.activity, medical.get(recorded.activity.id))
     status_code = status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK
-    response = Response(result.model_dump_json(), status_code=status_code, media_type="application/json")
+    response = model_response(result, status_code, version=recorded.activity.version)
     response.headers["Location"] = location(request, f"/api/v1/activities/{recorded.activity.id}")
-    set_etag(response, recorded.activity.version)
     await idem.remember(response, status_code, result)
     return response
 
@@ -100,7 +100,7 @@ async def record_batch(
     result = await service.record_batch(session, principal, body.items, today(), horizon_days(request))
     await idem.remember(response, status.HTTP_200_OK, result)
     # Serialised straight from the model: re-validating thousands of results would cost more than the work.
-    return Response(result.model_dump_json(), media_type="application/json")
+    return model_response(result)
 
 
 @router.get(

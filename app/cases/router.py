@@ -17,6 +17,7 @@ from app.http import (
     LimitQuery,
     horizon_days,
     location,
+    model_response,
     required_version,
     set_etag,
     today,
@@ -92,9 +93,7 @@ async def read_case(case_id: uuid.UUID, request: Request, as_of: AsOfQuery = Non
     # answer, valid as built, serialised straight from its model rather than validated again.
     session, principal = await current_session(request), await current_principal(request)
     detail = await case_detail(session, principal.tenant_id, case_id, as_of or today(), horizon_days(request))
-    response = Response(detail.model_dump_json(), media_type="application/json")
-    set_etag(response, detail.version)
-    return response
+    return model_response(detail, version=detail.version)
 
 
 @router.patch(
