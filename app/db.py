@@ -297,10 +297,10 @@ async def _checkout(engine: AsyncEngine) -> Any:
 
 
 async def release_connection(session: AsyncSession) -> None:
-    """Hands the session's connection back to the pool when it holds no transaction (plain-SQL reads
-    only), for a read whose last statement has run: the rest of the request, computing and serialising
-    the answer, then holds no connection that other requests queue for. Another statement later in the
-    request would take one again."""
+    """Hands the session's connection back to the pool when it holds no transaction (plain-SQL statements
+    without BEGIN only), after `closing_connection`'s block on it has run: the rest of the request,
+    computing and serialising the answer, then holds no connection that other requests queue for.
+    Another statement later in the request would take one again."""
     if not database_transaction_open(session):
         session.info.pop(_ADAPTED, None)
         await session.close()
